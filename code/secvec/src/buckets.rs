@@ -1,0 +1,278 @@
+//! The two-level array: 60 bucket pointers, each bucket twice the size of the
+//! one before, allocated the first time an index needs it.
+//!
+//! Element `i` never moves once its bucket exists, so a thread that found a
+//! slot can keep using it while other threads grow the vector. That is why the
+//! design uses buckets instead of reallocating one big array.
+
+use std::alloc::{self, Layout};
+use std::ptr;
+
+use crate::slot::Slot;
+use crate::sync::{AtomicPtr, Ordering};
+
+// ANCHOR: constants
+/// How many slots bucket 0 holds. A power of two, so the arithmetic below is
+/// a few bit operations.
+pub const FIRST_BUCKET_SIZE: usize = 8;
+
+/// How many buckets the top level holds. Bucket `k` has
+/// `FIRST_BUCKET_SIZE << k` slots, so sixty of them reach index `2^63 - 9`:
+/// far more slots than any 64-bit machine has memory for.
+pub const BUCKET_COUNT: usize = 60;
+// ANCHOR_END: constants
+
+const FIRST_BUCKET_BITS: u32 = FIRST_BUCKET_SIZE.trailing_zeros();
+
+// ANCHOR: bucket_for_index
+/// Where element `index` lives: which bucket, and which slot inside it.
+///
+/// Shifting the index by `FIRST_BUCKET_SIZE` makes every bucket start at a
+/// power of two: bucket `k` holds the shifted positions
+/// `[8 << k, 16 << k)`. The highest set bit of the shifted position therefore
+/// names the bucket, and the bits below it are the offset.
+///
+/// Returns `None` for an index beyond the last bucket.
+///
+/// ```
+/// use secvec::buckets::{bucket_for_index, Location};
+///
+/// assert_eq!(bucket_for_index(0), Some(Location { bucket: 0, offset: 0 }));
+/// assert_eq!(bucket_for_index(7), Some(Location { bucket: 0, offset: 7 }));
+/// assert_eq!(bucket_for_index(8), Some(Location { bucket: 1, offset: 0 }));
+/// assert_eq!(bucket_for_index(100), Some(Location { bucket: 3, offset: 44 }));
+/// ```
+pub fn bucket_for_index(index: usize) -> Option<Location> {
+    let position = index.checked_add(FIRST_BUCKET_SIZE)?;
+    let high_bit = usize::BITS - 1 - position.leading_zeros();
+    let bucket = (high_bit - FIRST_BUCKET_BITS) as usize;
+    (bucket < BUCKET_COUNT).then(|| Location {
+        bucket,
+        offset: position ^ (1 << high_bit),
+    })
+}
+
+/// How many slots bucket `bucket` holds.
+///
+/// ```
+/// assert_eq!(secvec::buckets::bucket_len(0), 8);
+/// assert_eq!(secvec::buckets::bucket_len(3), 64);
+/// ```
+pub const fn bucket_len(bucket: usize) -> usize {
+    FIRST_BUCKET_SIZE << bucket
+}
+// ANCHOR_END: bucket_for_index
+
+/// A bucket and an offset inside it, as computed by [`bucket_for_index`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// Which of the [`BUCKET_COUNT`] buckets.
+    pub bucket: usize,
+    /// Which slot inside that bucket.
+    pub offset: usize,
+}
+
+/// Panics the way `Vec` does when asked for more than memory can describe.
+#[cold]
+#[track_caller]
+pub(crate) fn capacity_overflow() -> ! {
+    panic!("capacity overflow")
+}
+
+// ANCHOR: buckets
+/// The top level of the two-level array.
+pub(crate) struct Buckets {
+    /// Bucket `k` points at `bucket_len(k)` slots, or is null until needed.
+    pointers: Box<[AtomicPtr<Slot>; BUCKET_COUNT]>,
+}
+// ANCHOR_END: buckets
+
+impl Buckets {
+    pub(crate) fn new() -> Self {
+        Buckets {
+            pointers: Box::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
+        }
+    }
+
+    /// The slot for `index`, if its bucket has been allocated.
+    pub(crate) fn slot(&self, index: usize) -> Option<&Slot> {
+        let Location { bucket, offset } = bucket_for_index(index)?;
+        // Acquire: pairs with the AcqRel that published the bucket in
+        // `allocate`, so its zeroed slots are visible before we touch them.
+        let first = self.pointers[bucket].load(Ordering::Acquire);
+        if first.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null bucket pointer always points at `bucket_len(bucket)`
+        // slots (see `allocate`), `offset < bucket_len(bucket)` by
+        // construction of `bucket_for_index`, and buckets are only freed in
+        // `drop`, which `&self` rules out for the life of the returned borrow.
+        Some(unsafe { &*first.add(offset) })
+    }
+
+    /// The slot for `index`, allocating its bucket first if needed.
+    ///
+    /// # Panics
+    ///
+    /// With "capacity overflow" if `index` lies beyond the last bucket or the
+    /// bucket would exceed `isize::MAX` bytes.
+    pub(crate) fn slot_or_allocate(&self, index: usize) -> &Slot {
+        let Location { bucket, .. } =
+            bucket_for_index(index).unwrap_or_else(|| capacity_overflow());
+        self.allocate(bucket);
+        self.slot(index)
+            .expect("the bucket was allocated just above and is never freed while shared")
+    }
+
+    /// Makes sure every bucket holding an index below `len` exists.
+    pub(crate) fn reserve(&self, len: usize) {
+        let Some(last) = len.checked_sub(1) else {
+            return;
+        };
+        let Location { bucket, .. } = bucket_for_index(last).unwrap_or_else(|| capacity_overflow());
+        for k in 0..=bucket {
+            self.allocate(k);
+        }
+    }
+
+    /// How many slots the allocated buckets hold together.
+    pub(crate) fn capacity(&self) -> usize {
+        self.pointers
+            .iter()
+            .enumerate()
+            // Relaxed: only the count is wanted, no slot is read through it.
+            .filter(|(_, pointer)| !pointer.load(Ordering::Relaxed).is_null())
+            .map(|(k, _)| bucket_len(k))
+            .sum()
+    }
+
+    // ANCHOR: allocate
+    /// Allocates bucket `bucket` unless another thread already did.
+    ///
+    /// Two threads may both find the bucket missing and both allocate one.
+    /// Only one compare-and-swap from null can succeed; the loser frees its
+    /// own allocation, which no other thread ever saw.
+    fn allocate(&self, bucket: usize) {
+        let pointer = &self.pointers[bucket];
+        // Acquire: if the bucket exists, its zeroed slots must be visible.
+        if !pointer.load(Ordering::Acquire).is_null() {
+            return;
+        }
+        let len = bucket_len(bucket);
+        let fresh = Box::into_raw(allocate_zeroed_slots(len)).cast::<Slot>();
+        // AcqRel: Release publishes our zeroed slots to every later Acquire
+        // load; on failure, Acquire makes the winner's slots visible to us.
+        if pointer
+            .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // SAFETY: `fresh` came from `Box::into_raw` of a `[Slot]` of
+            // length `len` just above, and the failed swap means no other
+            // thread ever saw it; we still own it.
+            drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, len)) });
+        }
+    }
+    // ANCHOR_END: allocate
+}
+
+impl Drop for Buckets {
+    fn drop(&mut self) {
+        for (k, pointer) in self.pointers.iter().enumerate() {
+            // Relaxed: `&mut self` means no other thread can reach the
+            // buckets any more; whatever handed us exclusive access already
+            // ordered their writes before this point.
+            let first = pointer.load(Ordering::Relaxed);
+            if !first.is_null() {
+                // SAFETY: a non-null pointer was installed by `allocate` from
+                // a `Box<[Slot]>` of exactly `bucket_len(k)` slots, and is
+                // freed only here, once.
+                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, bucket_len(k))) });
+            }
+        }
+    }
+}
+
+// ANCHOR: allocate_zeroed_slots
+/// A fresh bucket of `len` never-written slots.
+///
+/// All-zero bytes are a valid `Slot` (an atomic `u128` holding 0), so the
+/// bucket comes straight from `alloc_zeroed`: the operating system hands out
+/// zero pages lazily, and a large reserved bucket costs nothing until used.
+#[cfg(not(loom))]
+fn allocate_zeroed_slots(len: usize) -> Box<[Slot]> {
+    let layout = Layout::array::<Slot>(len).unwrap_or_else(|_| capacity_overflow());
+    // SAFETY: `len >= FIRST_BUCKET_SIZE > 0` and `Slot` is not zero-sized,
+    // so `layout` has a non-zero size, as `alloc_zeroed` requires.
+    let first = unsafe { alloc::alloc_zeroed(layout) }.cast::<Slot>();
+    if first.is_null() {
+        alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `first` is a live allocation from the global allocator with
+    // exactly the layout `Box<[Slot]>` uses for `len` elements, and its bytes
+    // are all zero, which is a valid `Slot` (`portable_atomic::AtomicU128`
+    // has the in-memory representation of `u128`). The box takes ownership.
+    unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(first, len)) }
+}
+// ANCHOR_END: allocate_zeroed_slots
+
+/// Under loom a slot is a model-checked object that must be built, not zeroed.
+#[cfg(loom)]
+fn allocate_zeroed_slots(len: usize) -> Box<[Slot]> {
+    // Same failure as the real allocator for sizes it could not describe.
+    Layout::array::<Slot>(len).unwrap_or_else(|_| capacity_overflow());
+    let _ = alloc::handle_alloc_error;
+    (0..len).map(|_| Slot::empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_indices_fill_buckets_in_order() {
+        let mut expected = Location {
+            bucket: 0,
+            offset: 0,
+        };
+        for index in 0..10_000 {
+            assert_eq!(bucket_for_index(index), Some(expected), "index {index}");
+            expected.offset += 1;
+            if expected.offset == bucket_len(expected.bucket) {
+                expected = Location {
+                    bucket: expected.bucket + 1,
+                    offset: 0,
+                };
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn indices_past_the_last_bucket_have_no_location() {
+        let last_index = (1_usize << 63) - 1 - FIRST_BUCKET_SIZE;
+        let last = bucket_for_index(last_index).unwrap();
+        assert_eq!(last.bucket, BUCKET_COUNT - 1);
+        assert_eq!(last.offset, bucket_len(BUCKET_COUNT - 1) - 1);
+        assert_eq!(bucket_for_index(last_index + 1), None);
+        assert_eq!(bucket_for_index(usize::MAX), None);
+    }
+
+    #[test]
+    fn reserve_allocates_a_prefix_of_buckets() {
+        let buckets = Buckets::new();
+        assert_eq!(buckets.capacity(), 0);
+        buckets.reserve(9);
+        assert_eq!(buckets.capacity(), 8 + 16);
+        assert!(buckets.slot(23).is_some());
+        assert!(buckets.slot(24).is_none());
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    #[should_panic(expected = "capacity overflow")]
+    fn a_bucket_larger_than_isize_max_bytes_is_refused() {
+        // Bucket 59 exists in the table, but 2^62 slots of 16 bytes do not
+        // fit in an allocation.
+        Buckets::new().slot_or_allocate(1 << 62);
+    }
+}

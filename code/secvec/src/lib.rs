@@ -1,0 +1,67 @@
+//! A lock-free, dynamically resizable array.
+//!
+//! `secvec` implements the vector of Damian Dechev, Peter Pirkelbauer and
+//! Bjarne Stroustrup, "Lock-free Dynamically Resizable Arrays" (OPODIS 2006),
+//! and is the crate built step by step in the book that comes with it. Any
+//! number of threads can [`push`](SecVec::push), [`pop`](SecVec::pop),
+//! [`get`](SecVec::get) and [`set`](SecVec::set) through a shared reference;
+//! no operation ever takes a lock, and none moves an element once written.
+//!
+//! ```
+//! use secvec::SecVec;
+//! use std::thread;
+//!
+//! let v = SecVec::new();
+//! thread::scope(|s| {
+//!     s.spawn(|| v.push(1_u32));
+//!     s.spawn(|| v.push(2_u32));
+//! });
+//! let mut both = [v.pop().unwrap(), v.pop().unwrap()];
+//! both.sort();
+//! assert_eq!(both, [1, 2]);
+//! assert_eq!(v.pop(), None);
+//! ```
+//!
+//! # How it works, in one paragraph per file
+//!
+//! - [`buckets`]: elements live in a two-level array, 60 pointers to
+//!   buckets of 8, 16, 32, … slots, allocated the first time they are needed.
+//!   Elements never move.
+//! - `slot`: a slot holds an element's bits and a version number, updated
+//!   together by one 128-bit compare-and-swap, so a stale write can never
+//!   land (the ABA problem).
+//! - `descriptor`: the size and at most one pending slot write are described
+//!   by an immutable descriptor, swapped in with one compare-and-swap. Every
+//!   operation first completes the pending write it finds.
+//! - `reclaim`: replaced descriptors are retired to `haphazard`'s hazard
+//!   pointer domain and freed once no reader guards them.
+//! - [`Element`]: elements are `Copy` plain data of at most eight bytes,
+//!   checked at compile time.
+//! - `sync`: one shim swaps every atomic for `loom`'s under `cfg(loom)`, so
+//!   the shipped code is the model-checked code.
+//!
+//! # Progress and ordering
+//!
+//! `push`, `pop`, `set`, `get` and `len` are linearizable: each appears to
+//! take effect at one instant between its call and its return. `push`, `pop`
+//! and `set` are lock-free: a thread retries only because another thread's
+//! operation succeeded. `get` and `len` never retry on the vector itself;
+//! they only wait for the hazard pointer's validation loop, which repeats
+//! only while other threads keep replacing the descriptor.
+
+#![deny(unsafe_op_in_unsafe_fn, missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod buckets;
+mod descriptor;
+mod element;
+mod impls;
+mod iter;
+mod reclaim;
+mod slot;
+mod sync;
+mod vec;
+
+pub use element::Element;
+pub use iter::Iter;
+pub use vec::SecVec;

@@ -1,0 +1,276 @@
+//! `cargo xtask test [--only STEP[,STEP...]]`: every check CI runs, in order,
+//! stopping at the first failure.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::cmd::{self, append_env, cargo, repo_root};
+use crate::{tools, Result};
+
+pub const USAGE: &str = "test [--only STEP[,STEP...]]";
+pub const ABOUT: &str = "Run the checks CI runs, stopping at the first failure. \
+     Steps: fmt, clippy, test, doc, loom, book, book-test.";
+
+/// One check: its name (as given to `--only`) and what it runs.
+struct Step {
+    name: &'static str,
+    run: fn() -> Result,
+}
+
+/// The steps, in the order they run (fast and likely failures first).
+const STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        run: clippy,
+    },
+    Step {
+        name: "test",
+        run: test,
+    },
+    Step {
+        name: "doc",
+        run: doc,
+    },
+    Step {
+        name: "loom",
+        run: loom,
+    },
+    Step {
+        name: "book",
+        run: book,
+    },
+    Step {
+        name: "book-test",
+        run: book_test,
+    },
+];
+
+fn fmt() -> Result {
+    cmd::run(&mut cargo(["fmt", "--all", "--check"]))
+}
+
+fn clippy() -> Result {
+    cmd::run(&mut cargo([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+        "-W",
+        "clippy::undocumented_unsafe_blocks",
+    ]))
+}
+
+fn test() -> Result {
+    cmd::run(&mut cargo(["test", "--workspace"]))
+}
+
+fn doc() -> Result {
+    let mut doc = cargo(["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", append_env("RUSTDOCFLAGS", "-D warnings"));
+    cmd::run(&mut doc)
+}
+
+/// The loom model checks. `--cfg loom` changes every crate's build, so they
+/// get their own target folder and leave the normal build alone.
+fn loom() -> Result {
+    let mut loom = cargo(["test", "-p", "secvec", "--release", "--test", "loom"]);
+    loom.env("RUSTFLAGS", append_env("RUSTFLAGS", "--cfg loom"))
+        .env("CARGO_TARGET_DIR", repo_root().join("target").join("loom"));
+    if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+        loom.env("LOOM_MAX_PREEMPTIONS", "2");
+    }
+    cmd::run(&mut loom)
+}
+
+fn book() -> Result {
+    let tools = tools::prepare_book()?;
+    cmd::run(&mut tools.mdbook(["build"]))
+}
+
+/// Compiles the book's Rust snippets against the secvec crate.
+///
+/// `mdbook test -L DIR` lets rustdoc pick crates from DIR by name, and
+/// rustdoc refuses (E0464, "multiple candidates") when DIR holds two builds
+/// of one crate. So secvec is built alone in its own target folder, and that
+/// folder is rebuilt from scratch when it holds stale duplicates (after a
+/// dependency bump, a feature or toolchain change).
+fn book_test() -> Result {
+    let tools = tools::prepare_book()?;
+    let target = repo_root().join("target").join("mdbook-deps");
+    let deps = target.join("debug").join("deps");
+    build_lib_into(&target)?;
+    let duplicates = duplicate_crates(&deps)?;
+    if !duplicates.is_empty() {
+        println!(
+            "xtask: {} holds several builds of {}; rebuilding it from scratch",
+            deps.display(),
+            duplicates.join(", ")
+        );
+        fs::remove_dir_all(&target)
+            .map_err(|e| format!("could not remove {}: {e}", target.display()))?;
+        build_lib_into(&target)?;
+        let duplicates = duplicate_crates(&deps)?;
+        if !duplicates.is_empty() {
+            // Two semver-incompatible versions in the dependency graph: fine
+            // unless a snippet names one of these crates directly.
+            println!(
+                "xtask: warning: the dependency graph has several versions of {}; \
+                 snippets that name them fail with E0464",
+                duplicates.join(", ")
+            );
+        }
+    }
+    let mut test = tools.mdbook(["test", "-L"]);
+    test.arg(&deps);
+    cmd::run(&mut test)
+}
+
+fn build_lib_into(target: &Path) -> Result {
+    let mut build = cargo(["build", "-p", "secvec", "--lib", "--target-dir"]);
+    build.arg(target);
+    cmd::run(&mut build)
+}
+
+/// Names of the crates of which `deps` holds more than one library
+/// (`lib<crate>-<hash>.rlib`, or a proc-macro's `.so`/`.dylib`/`.dll`).
+fn duplicate_crates(deps: &Path) -> Result<Vec<String>> {
+    let entries =
+        fs::read_dir(deps).map_err(|e| format!("could not list {}: {e}", deps.display()))?;
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(name) = crate_name(&file) {
+            *count.entry(name.to_string()).or_default() += 1;
+        }
+    }
+    Ok(count
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// `foo` for `libfoo-0123abcd.rlib`; `None` for other files.
+fn crate_name(file: &str) -> Option<&str> {
+    use std::env::consts::{DLL_EXTENSION, DLL_PREFIX};
+    let (stem, extension) = file.rsplit_once('.')?;
+    let stem = match extension {
+        "rlib" => stem.strip_prefix("lib")?,
+        ext if ext == DLL_EXTENSION => stem.strip_prefix(DLL_PREFIX)?,
+        _ => return None,
+    };
+    stem.rsplit_once('-').map(|(name, _hash)| name)
+}
+
+/// The steps `--only` selects (all when absent), in their usual order.
+fn select(args: &[String]) -> Result<Vec<&'static Step>> {
+    let valid = || STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
+    let mut wanted: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let list = match arg.as_str() {
+            "--only" => args
+                .next()
+                .ok_or_else(|| format!("`--only` needs a step name; valid steps: {}", valid()))?,
+            other if other.starts_with("--only=") => &other["--only=".len()..],
+            other => {
+                return Err(format!(
+                    "unknown option `{other}` for `test`\nusage: cargo xtask {USAGE}"
+                ))
+            }
+        };
+        wanted.extend(list.split(',').map(|s| s.trim().to_string()));
+    }
+    for name in &wanted {
+        if !STEPS.iter().any(|s| s.name == name) {
+            return Err(format!("unknown step `{name}`; valid steps: {}", valid()));
+        }
+    }
+    Ok(STEPS
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name))
+        .collect())
+}
+
+fn seconds(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{}m {:04.1}s", (secs / 60.0).floor(), secs % 60.0)
+    }
+}
+
+pub fn run(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage: cargo xtask {USAGE}\n{ABOUT}");
+        return Ok(());
+    }
+    let steps = select(args)?;
+    let started = Instant::now();
+    let mut done: Vec<(bool, Duration)> = Vec::new();
+    let mut failure = None;
+    for (i, step) in steps.iter().enumerate() {
+        println!("\n==> [{}/{}] {}", i + 1, steps.len(), step.name);
+        let start = Instant::now();
+        let result = (step.run)();
+        let took = start.elapsed();
+        let verdict = if result.is_ok() { "ok" } else { "FAILED" };
+        println!("<== {} {verdict} in {}", step.name, seconds(took));
+        done.push((result.is_ok(), took));
+        if let Err(e) = result {
+            failure = Some((step.name, e));
+            break;
+        }
+    }
+
+    println!("\nstep        result   time");
+    for (i, step) in steps.iter().enumerate() {
+        let (result, took) = match done.get(i) {
+            Some(&(ok, took)) => (if ok { "ok" } else { "FAILED" }, seconds(took)),
+            None => ("not run", String::new()),
+        };
+        println!("{:<11} {result:<8} {took}", step.name);
+    }
+    println!("total                {}", seconds(started.elapsed()));
+
+    match failure {
+        None => {
+            println!("xtask: all {} steps succeeded", steps.len());
+            Ok(())
+        }
+        Some((name, e)) => Err(format!(
+            "step `{name}` failed: {e}\nrerun just this step with: cargo xtask test --only {name}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_come_from_library_files() {
+        assert_eq!(crate_name("libfoo_bar-0123abcd.rlib"), Some("foo_bar"));
+        assert_eq!(crate_name("libfoo-0123abcd.rmeta"), None);
+        assert_eq!(crate_name("foo-0123abcd.d"), None);
+    }
+
+    #[test]
+    fn only_selects_in_usual_order() {
+        let args = ["--only".to_string(), "book-test,fmt".to_string()];
+        let names: Vec<_> = select(&args).unwrap().iter().map(|s| s.name).collect();
+        assert_eq!(names, ["fmt", "book-test"]);
+        assert_eq!(select(&[]).unwrap().len(), STEPS.len());
+        let err = select(&["--only=nope".to_string()]).err().unwrap();
+        assert!(err.contains("valid steps: fmt, clippy"), "{err}");
+    }
+}
