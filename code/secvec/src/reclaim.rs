@@ -7,13 +7,70 @@
 //! that replaces a descriptor *retires* it, and the domain frees it only once
 //! no hazard pointer names it. Every descriptor lives in haphazard's global
 //! domain.
+//!
+//! Each thread keeps one hazard pointer for all its operations on any
+//! `SecVec` (see [`with_hazard`]): taking a fresh one from the domain for
+//! every operation would walk and lock the domain's shared list of records.
 
+#[cfg(not(loom))]
+use std::cell::RefCell;
 use std::ptr::NonNull;
 
 use haphazard::{Domain, HazardPointer};
 
 use crate::descriptor::Descriptor;
 use crate::sync::AtomicPtr;
+
+// ANCHOR: with_hazard
+#[cfg(not(loom))]
+thread_local! {
+    /// This thread's hazard pointer, taken from the global domain on first
+    /// use and given back when the thread exits.
+    static HAZARD: RefCell<Option<HazardPointer<'static>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's hazard pointer and clears its protection
+/// afterwards, so the last descriptor it guarded can be reclaimed.
+///
+/// Falls back to a temporary hazard pointer in the two cases where the
+/// thread's own is unavailable: while thread-local storage is being torn
+/// down, and if `f` somehow reentered (no code path in the crate does).
+#[cfg(not(loom))]
+pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -> R {
+    let mut f = Some(f);
+    let cached = HAZARD.try_with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        let hazard = slot.get_or_insert_with(HazardPointer::new);
+        let result = (f.take().expect("called once"))(hazard);
+        hazard.reset_protection();
+        Some(result)
+    });
+    match cached {
+        Ok(Some(result)) => result,
+        _ => (f.take().expect("not called above"))(&mut HazardPointer::new()),
+    }
+}
+// ANCHOR_END: with_hazard
+
+/// The loom version: a fresh hazard pointer per operation, never handed back.
+///
+/// Two facts about the model checker force this. Loom drops lazily
+/// initialised statics, which is where haphazard keeps its global domain under
+/// loom, *before* the main thread's thread-locals, so a cached hazard pointer
+/// would outlive its domain. And when haphazard hands out a previously used
+/// record it spins on a lock bit without yielding, which loom cannot schedule.
+/// A record that is never returned keeps the list of free records empty, so
+/// that path is never taken; the domain frees every record when it is dropped
+/// at the end of each execution. The protocol under test (protect, validate,
+/// retire) is exactly the one above.
+#[cfg(loom)]
+pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -> R {
+    let mut hazard = HazardPointer::new();
+    let result = f(&mut hazard);
+    hazard.reset_protection();
+    std::mem::forget(hazard);
+    result
+}
 
 // ANCHOR: protect
 /// Loads the current descriptor and keeps it alive while `hazard` guards it.

@@ -3,12 +3,11 @@
 use std::marker::PhantomData;
 
 use crossbeam_utils::{Backoff, CachePadded};
-use haphazard::HazardPointer;
 
 use crate::buckets::{capacity_overflow, Buckets};
 use crate::descriptor::{Descriptor, WriteOp};
 use crate::element::{from_bits, to_bits, Element};
-use crate::reclaim::{protect_current, retire};
+use crate::reclaim::{protect_current, retire, with_hazard};
 use crate::sync::{pause, AtomicPtr, Ordering};
 
 // ANCHOR: secvec
@@ -110,34 +109,32 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn push(&self, value: T) {
         let bits = to_bits(value);
-        let mut hazard = HazardPointer::new();
-        let backoff = Backoff::new();
-        loop {
-            let (current_ptr, current) = protect_current(&mut hazard, &self.descriptor);
-            // The vector cannot move on while `current` owes a slot write.
-            current.complete_write(&self.buckets);
+        with_hazard(|hazard| {
+            let backoff = Backoff::new();
+            loop {
+                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
+                // The vector cannot move on while `current` owes a slot write.
+                current.complete_write(&self.buckets);
 
-            let index = current.size;
-            let slot = self.buckets.slot_or_allocate(index);
-            let old = slot.load();
-            let op = WriteOp {
-                index,
-                old,
-                new: old.followed_by(bits),
-            };
-            let next = Box::into_raw(Box::new(Descriptor::with_write(index + 1, op)));
+                let index = current.size;
+                let slot = self.buckets.slot_or_allocate(index);
+                let old = slot.load();
+                let op = WriteOp {
+                    index,
+                    old,
+                    new: old.followed_by(bits),
+                };
+                let next = Descriptor::with_write(index + 1, op);
 
-            if self.install(current_ptr, next) {
-                // Our descriptor is public now; finish our own write (some
-                // helper may beat us to it, which is fine).
-                op.apply(&self.buckets);
-                return;
+                if self.install(current_ptr, next) {
+                    // Our descriptor is public now; finish our own write
+                    // (a helper may beat us to it, which is fine).
+                    op.apply(&self.buckets);
+                    return;
+                }
+                pause(&backoff);
             }
-            // SAFETY: the swap failed, so `next` was never published; it is
-            // still the box we made above, and only we hold it.
-            drop(unsafe { Box::from_raw(next) });
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: push
 
@@ -152,32 +149,25 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let mut hazard = HazardPointer::new();
-        let backoff = Backoff::new();
-        loop {
-            let (current_ptr, current) = protect_current(&mut hazard, &self.descriptor);
-            current.complete_write(&self.buckets);
+        with_hazard(|hazard| {
+            let backoff = Backoff::new();
+            loop {
+                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
+                current.complete_write(&self.buckets);
 
-            let index = current.size.checked_sub(1)?;
-            let bits = self
-                .buckets
-                .slot(index)
-                .expect("every index below the size has a bucket")
-                .load()
-                .bits;
-            let next = Box::into_raw(Box::new(Descriptor::settled(index)));
+                let index = current.size.checked_sub(1)?;
+                let bits = self.slot_below_size(index).load().bits;
 
-            if self.install(current_ptr, next) {
-                // SAFETY: `index < size`, so a push wrote this slot with
-                // `to_bits::<T>` and its write was completed just above;
-                // while `current` stayed current (our swap proves it did) no
-                // other write could touch the slot.
-                return Some(unsafe { from_bits(bits) });
+                if self.install(current_ptr, Descriptor::settled(index)) {
+                    // SAFETY: `index < size`, so a push wrote this slot with
+                    // `to_bits::<T>` and its write was completed just above;
+                    // while `current` stayed current (our swap proves it
+                    // did) no other write could touch the slot.
+                    return Some(unsafe { from_bits(bits) });
+                }
+                pause(&backoff);
             }
-            // SAFETY: the swap failed, so `next` was never published.
-            drop(unsafe { Box::from_raw(next) });
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: pop
 
@@ -191,24 +181,21 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.get(2), None);
     /// ```
     pub fn get(&self, index: usize) -> Option<T> {
-        let mut hazard = HazardPointer::new();
-        let (_, current) = protect_current(&mut hazard, &self.descriptor);
-        if index >= current.size {
-            return None;
-        }
-        // If the current descriptor's own write targets `index`, its value is
-        // the element's value now, whether or not the slot has caught up.
-        let bits = current.pending_bits_for(index).unwrap_or_else(|| {
-            self.buckets
-                .slot(index)
-                .expect("every index below the size has a bucket")
-                .load()
-                .bits
-        });
-        // SAFETY: `index < size`: the slot was written by a completed write
-        // of `to_bits::<T>` bits, or `bits` is the pending write's own value,
-        // which was made the same way.
-        Some(unsafe { from_bits(bits) })
+        with_hazard(|hazard| {
+            let (_, current) = protect_current(hazard, &self.descriptor);
+            if index >= current.size {
+                return None;
+            }
+            // If the current descriptor's own write targets `index`, its value
+            // is the element's value now, whether or not the slot caught up.
+            let bits = current
+                .pending_bits_for(index)
+                .unwrap_or_else(|| self.slot_below_size(index).load().bits);
+            // SAFETY: `index < size`: the slot was written by a completed
+            // write of `to_bits::<T>` bits, or `bits` is the pending write's
+            // own value, which was made the same way.
+            Some(unsafe { from_bits(bits) })
+        })
     }
     // ANCHOR_END: get
 
@@ -225,38 +212,33 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn set(&self, index: usize, value: T) -> Option<T> {
         let bits = to_bits(value);
-        let mut hazard = HazardPointer::new();
-        let backoff = Backoff::new();
-        loop {
-            let (current_ptr, current) = protect_current(&mut hazard, &self.descriptor);
-            current.complete_write(&self.buckets);
-            if index >= current.size {
-                return None;
+        with_hazard(|hazard| {
+            let backoff = Backoff::new();
+            loop {
+                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
+                current.complete_write(&self.buckets);
+                if index >= current.size {
+                    return None;
+                }
+                let old = self.slot_below_size(index).load();
+                let op = WriteOp {
+                    index,
+                    old,
+                    new: old.followed_by(bits),
+                };
+                // Same size, one pending write: a set goes through a
+                // descriptor like a push, so it is ordered with every push
+                // and pop.
+                if self.install(current_ptr, Descriptor::with_write(current.size, op)) {
+                    op.apply(&self.buckets);
+                    // SAFETY: `old` was read from a slot below the size after
+                    // the previous write completed, so it holds bits made by
+                    // `to_bits::<T>`.
+                    return Some(unsafe { from_bits(old.bits) });
+                }
+                pause(&backoff);
             }
-            let old = self
-                .buckets
-                .slot(index)
-                .expect("every index below the size has a bucket")
-                .load();
-            let op = WriteOp {
-                index,
-                old,
-                new: old.followed_by(bits),
-            };
-            // Same size, one pending write: a set goes through a descriptor
-            // like a push, so it is ordered with every push and pop.
-            let next = Box::into_raw(Box::new(Descriptor::with_write(current.size, op)));
-
-            if self.install(current_ptr, next) {
-                op.apply(&self.buckets);
-                // SAFETY: `old` was read from a slot below the size after the
-                // previous write completed, so it holds `to_bits::<T>` bits.
-                return Some(unsafe { from_bits(old.bits) });
-            }
-            // SAFETY: the swap failed, so `next` was never published.
-            drop(unsafe { Box::from_raw(next) });
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: set
 
@@ -270,8 +252,7 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let mut hazard = HazardPointer::new();
-        protect_current(&mut hazard, &self.descriptor).1.size
+        with_hazard(|hazard| protect_current(hazard, &self.descriptor).1.size)
     }
     // ANCHOR_END: len
 
@@ -346,24 +327,41 @@ impl<T: Element> SecVec<T> {
 
     // ANCHOR: install
     /// Swaps the vector's descriptor from `current` to `next`; on success,
-    /// retires `current`.
-    fn install(&self, current: *mut Descriptor, next: *mut Descriptor) -> bool {
+    /// retires `current`. On failure `next` is dropped, having never been
+    /// seen by another thread.
+    fn install(&self, current: *mut Descriptor, next: Descriptor) -> bool {
+        let next = Box::into_raw(Box::new(next));
         // AcqRel on success: Release publishes `next` (and the bucket it may
         // need) to threads that load it; Acquire keeps the reads of `current`
         // we made above ordered before the swap. Relaxed on failure: we
         // protect the descriptor anew before reading it.
-        let swapped = self
+        match self
             .descriptor
             .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok();
-        if swapped {
-            // SAFETY: our swap just replaced `current`, so no thread can newly
-            // load it, and only the one thread whose swap succeeded retires it.
-            unsafe { retire(current) };
+        {
+            Ok(_) => {
+                // SAFETY: our swap just replaced `current`, so no thread can
+                // newly load it, and only the thread whose swap succeeded
+                // retires it.
+                unsafe { retire(current) };
+                true
+            }
+            Err(_) => {
+                // SAFETY: the swap failed, so `next` was never published; it
+                // is still the box made above, and only we hold it.
+                drop(unsafe { Box::from_raw(next) });
+                false
+            }
         }
-        swapped
     }
     // ANCHOR_END: install
+
+    /// The slot of an index known to be below the current size.
+    fn slot_below_size(&self, index: usize) -> &crate::slot::Slot {
+        self.buckets
+            .slot(index)
+            .expect("every index below the size has its bucket allocated")
+    }
 }
 
 // ANCHOR: drop

@@ -1,0 +1,244 @@
+//! Model checks: every interleaving of a few small concurrent scenarios.
+//!
+//! Run with
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test -p secvec --release --test loom
+//! ```
+//!
+//! (`cargo xtask test --only loom` does exactly that, in its own target
+//! folder). Loom replaces every atomic in the crate (see `src/sync.rs`) and
+//! runs each model once per distinct interleaving, up to
+//! `LOOM_MAX_PREEMPTIONS` forced thread switches (3 unless the environment
+//! says otherwise).
+//!
+//! Each model checks what may be observed, not just that nothing crashes:
+//! every value pushed is popped or still there exactly once, and every result
+//! is one that some sequential order of the same operations would produce.
+#![cfg(loom)]
+
+use loom::sync::Arc;
+use loom::thread;
+use secvec::SecVec;
+
+/// Runs `f` under loom with a preemption bound of 3 unless the environment
+/// sets `LOOM_MAX_PREEMPTIONS`.
+fn model(f: impl Fn() + Send + Sync + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    // Setting up a vector and haphazard's hazard-pointer records take many
+    // atomic steps of their own; the default limit of 1,000 is too tight.
+    if builder.max_branches < 20_000 {
+        builder.max_branches = 20_000;
+    }
+    builder.check(f);
+}
+
+/// Empties `v` and returns what it held, front to back.
+fn drain(v: &SecVec<u32>) -> Vec<u32> {
+    let mut items = Vec::new();
+    while let Some(x) = v.pop() {
+        items.push(x);
+    }
+    items.reverse();
+    items
+}
+
+fn sorted(mut items: Vec<u32>) -> Vec<u32> {
+    items.sort_unstable();
+    items
+}
+
+// ANCHOR: push_push
+#[test]
+fn push_push() {
+    model(|| {
+        let v = Arc::new(SecVec::new());
+        let other = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.push(1))
+        };
+        v.push(2);
+        other.join().unwrap();
+
+        assert_eq!(v.len(), 2);
+        // Both values are there, once each, in one of the two orders.
+        assert_eq!(sorted(drain(&v)), [1, 2]);
+    });
+}
+// ANCHOR_END: push_push
+
+#[test]
+fn push_pop() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]));
+        let pusher = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.push(2))
+        };
+        let popped = v.pop();
+        pusher.join().unwrap();
+
+        let rest = drain(&v);
+        match popped {
+            // The pop came first and took the old element...
+            Some(1) => assert_eq!(rest, [2]),
+            // ...or the push came first and the pop took the new one.
+            Some(2) => assert_eq!(rest, [1]),
+            other => panic!("pop returned {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn pop_pop() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let other = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.pop())
+        };
+        let mine = v.pop();
+        let theirs = other.join().unwrap();
+
+        // Each element is popped exactly once.
+        let mut both = vec![mine.unwrap(), theirs.unwrap()];
+        both.sort_unstable();
+        assert_eq!(both, [1, 2]);
+        assert!(v.is_empty());
+    });
+}
+
+#[test]
+fn get_and_len_during_push() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]));
+        let pusher = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.push(2))
+        };
+        let len = v.len();
+        let second = v.get(1);
+        let first = v.get(0);
+        pusher.join().unwrap();
+
+        assert!(len == 1 || len == 2, "len {len}");
+        assert_eq!(first, Some(1));
+        // Index 1 is either not there yet or holds the pushed value, never
+        // the zeroed slot behind it.
+        assert!(second.is_none() || second == Some(2), "get(1) = {second:?}");
+        // Only pushes run, so the length cannot shrink: once len saw 2,
+        // the later get must see the element.
+        if len == 2 {
+            assert_eq!(second, Some(2));
+        }
+    });
+}
+
+#[test]
+fn set_during_pop() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]));
+        let setter = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.set(0, 5))
+        };
+        let popped = v.pop();
+        let replaced = setter.join().unwrap();
+
+        match (replaced, popped) {
+            // set first: it saw 1, and the pop took the 5 it wrote.
+            (Some(1), Some(5)) => {}
+            // pop first: the index was gone, so set wrote nothing.
+            (None, Some(1)) => {}
+            other => panic!("(set, pop) = {other:?}"),
+        }
+        assert!(v.is_empty());
+    });
+}
+
+#[test]
+fn set_during_push() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]));
+        let setter = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.set(1, 9))
+        };
+        v.push(2);
+        let replaced = setter.join().unwrap();
+
+        match replaced {
+            // The set ran before index 1 existed: nothing written.
+            None => assert_eq!(drain(&v), [1, 2]),
+            // The set ran after the push and replaced its value.
+            Some(2) => assert_eq!(drain(&v), [1, 9]),
+            other => panic!("set returned {other:?}"),
+        }
+    });
+}
+
+// ANCHOR: bucket_race
+#[test]
+fn bucket_allocation_race() {
+    model(|| {
+        // Eight elements fill bucket 0, so both pushes below need bucket 1
+        // and may both try to allocate it.
+        let v = Arc::new(SecVec::from((0..8).collect::<Vec<u32>>()));
+        assert_eq!(v.capacity(), 8);
+        let other = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || {
+                v.reserve(1);
+                v.push(100);
+            })
+        };
+        v.push(200);
+        other.join().unwrap();
+
+        // One bucket 1 won; both elements landed in it.
+        assert_eq!(v.capacity(), 8 + 16);
+        let items = drain(&v);
+        assert_eq!(items[..8], [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(sorted(items[8..].to_vec()), [100, 200]);
+    });
+}
+// ANCHOR_END: bucket_race
+
+// ANCHOR: aba
+/// A helper stalls inside a write completion while the slot it targets goes
+/// from 0 to 7 and back to 0. Its stale write of 7 must not land.
+///
+/// The helper thread's `pop` finds the push of 7 pending and helps it; loom
+/// preempts it between checking the slot and swapping it. Meanwhile the main
+/// thread finishes its push, pops the 7, pushes 0 into the same slot, and
+/// pushes 5 (whose descriptor completes the write of 0, so no later helper
+/// re-applies it). If the stale swap of 7 landed, the vector would hold 7
+/// where 0 belongs, and 7 would be counted twice.
+///
+/// The main thread runs the long sequence so that the scenario needs only two
+/// preemptions: one to let the helper see the pending write, one to stall it.
+#[test]
+fn aba_stale_helper() {
+    model(|| {
+        let v = Arc::new(SecVec::new());
+        let helper = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.pop())
+        };
+        v.push(7);
+        let main_popped = v.pop();
+        v.push(0);
+        v.push(5);
+        let helper_popped = helper.join().unwrap();
+
+        // Every value pushed is popped or left, exactly once.
+        let mut seen: Vec<u32> = drain(&v);
+        seen.extend(helper_popped);
+        seen.extend(main_popped);
+        assert_eq!(sorted(seen), [0, 5, 7]);
+    });
+}
+// ANCHOR_END: aba
