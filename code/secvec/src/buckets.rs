@@ -5,7 +5,7 @@
 //! slot can keep using it while other threads grow the vector. That is why the
 //! design uses buckets instead of reallocating one big array.
 
-use std::alloc::{self, Layout};
+use std::alloc::Layout;
 use std::ptr;
 
 use crate::slot::Slot;
@@ -124,12 +124,21 @@ impl Buckets {
             .expect("the bucket was allocated just above and is never freed while shared")
     }
 
+    // ANCHOR: reserve_and_capacity
     /// Makes sure every bucket holding an index below `len` exists.
+    ///
+    /// # Panics
+    ///
+    /// With "capacity overflow", before allocating anything, if the last
+    /// bucket needed lies beyond the table or exceeds `isize::MAX` bytes.
     pub(crate) fn reserve(&self, len: usize) {
         let Some(last) = len.checked_sub(1) else {
             return;
         };
         let Location { bucket, .. } = bucket_for_index(last).unwrap_or_else(|| capacity_overflow());
+        // Refuse an impossible request up front, as `Vec` does, instead of
+        // allocating the smaller buckets first and failing halfway.
+        slots_layout(bucket_len(bucket));
         for k in 0..=bucket {
             self.allocate(k);
         }
@@ -145,6 +154,7 @@ impl Buckets {
             .map(|(k, _)| bucket_len(k))
             .sum()
     }
+    // ANCHOR_END: reserve_and_capacity
 
     // ANCHOR: allocate
     /// Allocates bucket `bucket` unless another thread already did.
@@ -192,6 +202,15 @@ impl Drop for Buckets {
     }
 }
 
+/// The memory layout of `len` slots.
+///
+/// # Panics
+///
+/// With "capacity overflow" if they would exceed `isize::MAX` bytes.
+fn slots_layout(len: usize) -> Layout {
+    Layout::array::<Slot>(len).unwrap_or_else(|_| capacity_overflow())
+}
+
 // ANCHOR: allocate_zeroed_slots
 /// A fresh bucket of `len` never-written slots.
 ///
@@ -200,12 +219,12 @@ impl Drop for Buckets {
 /// zero pages lazily, and a large reserved bucket costs nothing until used.
 #[cfg(not(loom))]
 fn allocate_zeroed_slots(len: usize) -> Box<[Slot]> {
-    let layout = Layout::array::<Slot>(len).unwrap_or_else(|_| capacity_overflow());
+    let layout = slots_layout(len);
     // SAFETY: `len >= FIRST_BUCKET_SIZE > 0` and `Slot` is not zero-sized,
     // so `layout` has a non-zero size, as `alloc_zeroed` requires.
-    let first = unsafe { alloc::alloc_zeroed(layout) }.cast::<Slot>();
+    let first = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Slot>();
     if first.is_null() {
-        alloc::handle_alloc_error(layout);
+        std::alloc::handle_alloc_error(layout);
     }
     // SAFETY: `first` is a live allocation from the global allocator with
     // exactly the layout `Box<[Slot]>` uses for `len` elements, and its bytes
@@ -218,9 +237,8 @@ fn allocate_zeroed_slots(len: usize) -> Box<[Slot]> {
 /// Under loom a slot is a model-checked object that must be built, not zeroed.
 #[cfg(loom)]
 fn allocate_zeroed_slots(len: usize) -> Box<[Slot]> {
-    // Same failure as the real allocator for sizes it could not describe.
-    Layout::array::<Slot>(len).unwrap_or_else(|_| capacity_overflow());
-    let _ = alloc::handle_alloc_error;
+    // Same panic as the real allocator for sizes it could not describe.
+    slots_layout(len);
     (0..len).map(|_| Slot::empty()).collect()
 }
 
@@ -274,5 +292,14 @@ mod tests {
         // Bucket 59 exists in the table, but 2^62 slots of 16 bytes do not
         // fit in an allocation.
         Buckets::new().slot_or_allocate(1 << 62);
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    #[should_panic(expected = "capacity overflow")]
+    fn an_impossible_reservation_panics_before_allocating() {
+        // The last bucket needed would be 2^64 bytes; the smaller ones
+        // (together far more than this machine has) must not be tried first.
+        Buckets::new().reserve(1 << 60);
     }
 }

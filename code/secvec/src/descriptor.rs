@@ -81,6 +81,7 @@ impl Descriptor {
     }
     // ANCHOR_END: complete_write
 
+    // ANCHOR: pending_bits_for
     /// The value index `index` holds while this descriptor is current, if
     /// this descriptor's own write is what put it there.
     pub(crate) fn pending_bits_for(&self, index: usize) -> Option<u64> {
@@ -89,6 +90,7 @@ impl Descriptor {
             .filter(|write| write.op.index == index)
             .map(|write| write.op.new.bits)
     }
+    // ANCHOR_END: pending_bits_for
 }
 
 impl WriteOp {

@@ -45,17 +45,14 @@ use bytemuck::NoUninit;
 /// let v: secvec::SecVec<Padded> = secvec::SecVec::new();
 /// ```
 ///
-/// So is a reference, whose bits would outlive what it borrows:
+/// So is a reference: a pointer turned into plain bits and back loses its
+/// provenance (what memory it may access), so bytemuck does not count
+/// references or raw pointers as plain data:
 ///
 /// ```compile_fail,E0277
 /// let v: secvec::SecVec<&u8> = secvec::SecVec::new();
 /// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be stored in a SecVec",
-    label = "not plain data",
-    note = "a SecVec element must be Copy, 'static, at most 8 bytes, and have no padding \
-            or references: it must implement `bytemuck::NoUninit`"
-)]
+// ANCHOR: element
 pub trait Element: NoUninit {
     /// Evaluated by every constructor; fails the build for types over eight bytes.
     #[doc(hidden)]
@@ -66,6 +63,7 @@ pub trait Element: NoUninit {
 }
 
 impl<T: NoUninit> Element for T {}
+// ANCHOR_END: element
 
 // ANCHOR: to_bits
 /// Copies `value`'s bytes into the low-addressed bytes of a `u64`.

@@ -32,7 +32,7 @@ impl<T: Element> Iterator for Iter<'_, T> {
 
 impl<T: Element> FusedIterator for Iter<'_, T> {}
 
-impl<T: Element + std::fmt::Debug> std::fmt::Debug for Iter<'_, T> {
+impl<T: Element> std::fmt::Debug for Iter<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Iter").field("next", &self.next).finish()
     }

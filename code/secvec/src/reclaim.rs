@@ -52,6 +52,7 @@ pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -
 }
 // ANCHOR_END: with_hazard
 
+// ANCHOR: with_hazard_loom
 /// The loom version: a fresh hazard pointer per operation, never handed back.
 ///
 /// Two facts about the model checker force this. Loom drops lazily
@@ -71,6 +72,7 @@ pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -
     std::mem::forget(hazard);
     result
 }
+// ANCHOR_END: with_hazard_loom
 
 // ANCHOR: protect
 /// Loads the current descriptor and keeps it alive while `hazard` guards it.

@@ -332,9 +332,10 @@ impl<T: Element> SecVec<T> {
     fn install(&self, current: *mut Descriptor, next: Descriptor) -> bool {
         let next = Box::into_raw(Box::new(next));
         // AcqRel on success: Release publishes `next` (and the bucket it may
-        // need) to threads that load it; Acquire keeps the reads of `current`
-        // we made above ordered before the swap. Relaxed on failure: we
-        // protect the descriptor anew before reading it.
+        // need) to every thread that later loads it, and keeps our reads of
+        // `current` before the swap; Acquire makes the swap synchronize with
+        // the one that installed `current`. Relaxed on failure: we protect
+        // the descriptor anew before reading it.
         match self
             .descriptor
             .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed)

@@ -6,6 +6,7 @@
 //! Result`. To add one (say `bench`), write `src/bench.rs`, declare it below
 //! and add an entry to [`COMMANDS`].
 
+mod bench;
 mod book;
 mod cmd;
 mod test;
@@ -26,6 +27,12 @@ struct Command {
 
 /// The subcommands, in the order `cargo xtask help` lists them.
 const COMMANDS: &[Command] = &[
+    Command {
+        name: "bench",
+        usage: bench::USAGE,
+        about: bench::ABOUT,
+        run: bench::run,
+    },
     Command {
         name: "book",
         usage: book::USAGE,

@@ -232,15 +232,16 @@ pub fn run(args: &[String]) -> Result {
         }
     }
 
-    println!("\nstep        result   time");
+    println!("\nstep        result        time");
     for (i, step) in steps.iter().enumerate() {
         let (result, took) = match done.get(i) {
             Some(&(ok, took)) => (if ok { "ok" } else { "FAILED" }, seconds(took)),
             None => ("not run", String::new()),
         };
-        println!("{:<11} {result:<8} {took}", step.name);
+        let row = format!("{:<11} {result:<8} {took:>9}", step.name);
+        println!("{}", row.trim_end());
     }
-    println!("total                {}", seconds(started.elapsed()));
+    println!("{:<20} {:>9}", "total", seconds(started.elapsed()));
 
     match failure {
         None => {

@@ -1,0 +1,135 @@
+//! Chapter 3, "The cache and false sharing": two counters, two layouts.
+//!
+//! Two threads each increment their *own* `AtomicU64`; they never touch the
+//! other thread's counter. First the two counters sit next to each other in
+//! one struct (same cache line), then each is wrapped in
+//! `crossbeam_utils::CachePadded` (separate lines). The example times both and
+//! checks the counts. Timings vary from run to run and machine to machine, so
+//! nothing is asserted about them.
+//!
+//! Run it with `cargo run --release --example ch03-false-sharing`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+
+/// Increments per thread and per run.
+const N: u64 = 10_000_000;
+
+/// Each measurement is repeated this many times and the fastest run kept:
+/// other programs on the machine can only ever slow a run down.
+const ROUNDS: usize = 3;
+
+/// Two counters side by side: eight bytes apart, on one cache line.
+#[derive(Default)]
+struct Adjacent {
+    a: AtomicU64,
+    b: AtomicU64,
+}
+
+/// The same two counters, each aligned to and filling a cache line of its own.
+#[derive(Default)]
+struct Padded {
+    a: CachePadded<AtomicU64>,
+    b: CachePadded<AtomicU64>,
+}
+
+/// Runs one thread per counter, each adding 1 to its own counter `N` times,
+/// and returns how long the pair took.
+fn race(a: &AtomicU64, b: &AtomicU64) -> Duration {
+    // Both threads start counting together, so their loops overlap.
+    let start_line = Barrier::new(3);
+    let start_line = &start_line;
+    let mut start = Instant::now();
+    thread::scope(|s| {
+        for counter in [a, b] {
+            s.spawn(move || {
+                start_line.wait();
+                for _ in 0..N {
+                    // Relaxed: each counter has one writer and is read only
+                    // after the threads are joined; we want the raw cost of
+                    // the cache line moving, nothing else.
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        start_line.wait();
+        start = Instant::now();
+    });
+    start.elapsed()
+}
+
+/// One thread alone adding 1 to `counter` `N` times: the cost with no
+/// other core asking for the line, for comparison.
+fn alone(counter: &AtomicU64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..N {
+        // Relaxed: as above, only the final count is read, after this loop.
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    start.elapsed()
+}
+
+fn ns_per_increment(elapsed: Duration) -> f64 {
+    elapsed.as_nanos() as f64 / N as f64
+}
+
+fn main() {
+    let adjacent = Adjacent::default();
+    let padded = Padded::default();
+
+    let distance = |a: &AtomicU64, b: &AtomicU64| b as *const _ as usize - a as *const _ as usize;
+    println!(
+        "adjacent: counters {} bytes apart, struct is {} bytes",
+        distance(&adjacent.a, &adjacent.b),
+        size_of::<Adjacent>()
+    );
+    println!(
+        "padded:   counters {} bytes apart, struct is {} bytes",
+        distance(&padded.a, &padded.b),
+        size_of::<Padded>()
+    );
+
+    let solo = AtomicU64::new(0);
+    let (mut baseline, mut shared, mut separate) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    for _ in 0..ROUNDS {
+        baseline = baseline.min(alone(&solo));
+        shared = shared.min(race(&adjacent.a, &adjacent.b));
+        separate = separate.min(race(&padded.a, &padded.b));
+    }
+
+    // Each thread touched only its own counter: each must read ROUNDS * N.
+    for counter in [&solo, &adjacent.a, &adjacent.b, &*padded.a, &*padded.b] {
+        assert_eq!(counter.load(Ordering::Relaxed), ROUNDS as u64 * N);
+    }
+
+    println!();
+    println!("{N} increments per thread, fastest of {ROUNDS} runs:");
+    println!(
+        "  one thread alone:     {:>6.2} ns per increment ({:?})",
+        ns_per_increment(baseline),
+        baseline
+    );
+    println!(
+        "  2 threads, same line: {:>6.2} ns per increment ({:?})",
+        ns_per_increment(shared),
+        shared
+    );
+    println!(
+        "  2 threads, own lines: {:>6.2} ns per increment ({:?})",
+        ns_per_increment(separate),
+        separate
+    );
+    println!(
+        "  sharing a line was {:.1}x slower",
+        shared.as_secs_f64() / separate.as_secs_f64()
+    );
+    println!(
+        "all five counters hold exactly {ROUNDS} x {N} = {}",
+        ROUNDS as u64 * N
+    );
+    println!("(timings are noisy and machine-dependent; only the counts are checked)");
+}
