@@ -7,9 +7,9 @@
 //!   operation did before the crate kept one hazard pointer per thread.
 //! - `reused`: protect with the thread's one hazard pointer, then reset its
 //!   protection. This is what every `SecVec` operation does now.
-//! - `retire`: allocate a 48-byte object (the size of a descriptor with a
-//!   pending write) and retire it to the global domain, which is what every
-//!   successful push, pop and set pays on top of protecting.
+//! - `retire`: allocate a 64-byte object (the size of a `Descriptor`) and
+//!   retire it to the global domain, which is what every successful push,
+//!   pop and set pays on top of protecting.
 //!
 //! Timing is the same as in the `throughput` benchmark: threads spawned once
 //! per sample, released together by a barrier, `threads` ×
@@ -29,8 +29,8 @@ use haphazard::{Domain, HazardPointer};
 /// Operations each thread performs per iteration.
 const OPS_PER_THREAD: u64 = 50_000;
 
-/// An object of a descriptor's size (48 bytes), to retire.
-struct Payload([u64; 6]);
+/// An object of a descriptor's size (64 bytes), to retire.
+struct Payload([u64; 8]);
 
 /// One benchmarked case: runs its operation `ops` times.
 type Work = fn(&AtomicPtr<Payload>, u64);
@@ -55,7 +55,7 @@ fn reused(shared: &AtomicPtr<Payload>, ops: u64) {
 /// Allocates and retires `ops` objects.
 fn retire(_shared: &AtomicPtr<Payload>, ops: u64) {
     for i in 0..ops {
-        let object = Box::into_raw(Box::new(Payload([i; 6])));
+        let object = Box::into_raw(Box::new(Payload([i; 8])));
         // SAFETY: `object` comes from `Box::into_raw`, was never shared, so
         // no reader can hold it, and it is retired exactly once, as a `Box`.
         unsafe { Domain::global().retire_ptr::<Payload, Box<Payload>>(object) };
@@ -66,7 +66,7 @@ fn retire(_shared: &AtomicPtr<Payload>, ops: u64) {
 /// released by one barrier; the time from the first start to the last end.
 fn sample(threads: usize, iters: u64, work: Work) -> Duration {
     let ops = iters * OPS_PER_THREAD;
-    let payload = Box::into_raw(Box::new(Payload([0; 6])));
+    let payload = Box::into_raw(Box::new(Payload([0; 8])));
     let shared = AtomicPtr::new(payload);
     let barrier = Barrier::new(threads);
     let spans: Vec<(Instant, Instant)> = thread::scope(|scope| {

@@ -132,4 +132,14 @@ fn main() {
         ROUNDS as u64 * N
     );
     println!("(timings are noisy and machine-dependent; only the counts are checked)");
+    // With two free cores, two threads on their own lines run side by side
+    // and take about as long as one thread alone. Much longer means they
+    // were taking turns on one core, and then false sharing cannot show.
+    if separate.as_secs_f64() > 1.5 * baseline.as_secs_f64() {
+        println!(
+            "note: the two threads did not get a core each (own lines took {:.1}x as long \
+             as one thread alone); the machine is busy, rerun it when idle",
+            separate.as_secs_f64() / baseline.as_secs_f64()
+        );
+    }
 }

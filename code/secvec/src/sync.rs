@@ -9,6 +9,7 @@
 //!
 //! [loom]: https://docs.rs/loom
 
+// ANCHOR: shim
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr};
 #[cfg(not(loom))]
@@ -18,6 +19,7 @@ pub(crate) use std::sync::atomic::Ordering;
 
 #[cfg(not(loom))]
 pub(crate) use portable_atomic::AtomicU128;
+// ANCHOR_END: shim
 
 use crossbeam_utils::Backoff;
 
@@ -36,6 +38,7 @@ pub(crate) fn pause(backoff: &Backoff) {
     backoff.spin();
 }
 
+// ANCHOR: loom_u128
 /// A stand-in for a 128-bit atomic under loom, which has none.
 ///
 /// A loom `Mutex` makes each access one indivisible, model-checked step, which
@@ -70,3 +73,4 @@ impl AtomicU128 {
         }
     }
 }
+// ANCHOR_END: loom_u128

@@ -17,20 +17,20 @@ use crate::cmd::{self, cargo, repo_root};
 use crate::Result;
 
 pub const USAGE: &str = "bench [--quick] [--filter SUBSTR]";
-pub const ABOUT: &str = "Run the criterion benchmarks (secvec vs. Mutex<Vec>, RwLock<Vec>, \
-     parking_lot, boxcar) and the memory example, and write book/performance/ (CSV, SVG plots, \
-     ratio tables, machine). --quick: short measurements (about 3 minutes, for checking the \
-     pipeline); --filter: only benchmarks whose id (workload/implementation/threads) contains \
-     SUBSTR.";
+pub const ABOUT: &str = "Benchmark SecVec against Mutex<Vec>, RwLock<Vec>, \
+     parking_lot and boxcar (about 12 minutes on 2 cores) and write book/performance/. \
+     --quick: short runs that check the pipeline (about 2 minutes); --filter: only the \
+     benchmarks whose id (workload/implementation/threads) contains SUBSTR.";
 
 /// Thread counts the throughput benchmark runs at.
 const THREADS: [u32; 4] = [1, 2, 4, 8];
 
-/// A workload of `benches/throughput.rs`: criterion group id, title, and the
-/// implementations it runs (`SecVec` first).
+/// A workload of `benches/throughput.rs`: criterion group id, short title
+/// (tables), plot caption, and the implementations it runs (`SecVec` first).
 struct Workload {
     id: &'static str,
     title: &'static str,
+    caption: &'static str,
     implementations: &'static [&'static str],
 }
 
@@ -47,26 +47,31 @@ const WORKLOADS: [Workload; 5] = [
     Workload {
         id: "push",
         title: "push only",
+        caption: "push only",
         implementations: ALL,
     },
     Workload {
         id: "pop",
         title: "pop only",
+        caption: "pop only",
         implementations: NO_BOXCAR,
     },
     Workload {
         id: "push_pop",
         title: "push/pop 50/50",
+        caption: "push/pop 50/50",
         implementations: NO_BOXCAR,
     },
     Workload {
         id: "read_mostly",
-        title: "read-mostly (70% get, 10% set, 15% push, 5% pop)",
+        title: "read-mostly",
+        caption: "read-mostly: 70% get, 10% set, 15% push, 5% pop",
         implementations: NO_BOXCAR,
     },
     Workload {
         id: "get",
         title: "get only",
+        caption: "get only",
         implementations: ALL,
     },
 ];
@@ -82,7 +87,7 @@ const HAZARD_CASES: [(&str, &str); 3] = [
         "reused",
         "one hazard pointer per thread: protect, reset protection",
     ),
-    ("retire", "allocate a 48-byte object and retire it"),
+    ("retire", "allocate a 64-byte object and retire it"),
 ];
 const HAZARD_THREADS: [u32; 2] = [1, 2];
 
@@ -271,6 +276,13 @@ pub fn run(args: &[String]) -> Result {
         minutes(expected)
     );
 
+    let load = load_average();
+    if let Some(load) = load.filter(|l| *l > 0.5) {
+        println!(
+            "xtask: warning: the load average is {load:.2}; other programs compete for \
+             the cores, so the numbers will be noisy"
+        );
+    }
     let started = SystemTime::now();
     let mut bench = cargo([
         "bench",
@@ -330,7 +342,10 @@ pub fn run(args: &[String]) -> Result {
     write("targets.md", target_table(&measurements))?;
     write("hazard.md", hazard_table(&measurements))?;
     write("memory.md", memory_table(&memory))?;
-    write("machine.md", machine(settings, options.filter.as_deref()))?;
+    write(
+        "machine.md",
+        machine(settings, options.filter.as_deref(), load),
+    )?;
     for workload in &WORKLOADS {
         let path = out_dir.join(format!("{}.svg", workload.id));
         if plot(workload, &measurements, &path)? {
@@ -348,7 +363,7 @@ pub fn run(args: &[String]) -> Result {
         println!("  {}", path.display());
     }
     println!(
-        "xtask: criterion's own reports are in {}; build the book with `cargo xtask book`",
+        "xtask: criterion's raw results are in {}; build the book with `cargo xtask book`",
         criterion_dir.display()
     );
     let missing = ids.len() - ids_found(&ids, &measurements);
@@ -616,7 +631,7 @@ fn throughput_table(measurements: &[Measurement]) -> String {
         let _ = writeln!(
             md,
             "**{}**, million operations per second:\n",
-            workload.title
+            workload.caption
         );
         md.push_str(&thread_header("implementation"));
         for implementation in workload.implementations {
@@ -852,7 +867,17 @@ fn memory_table(memory: &[Memory]) -> String {
 // ---------------------------------------------------------------------------
 // The machine
 
-fn machine(settings: &Settings, filter: Option<&str>) -> String {
+/// The one-minute load average from `/proc/loadavg`.
+fn load_average() -> Option<f64> {
+    fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn machine(settings: &Settings, filter: Option<&str>, load: Option<f64>) -> String {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -883,6 +908,9 @@ fn machine(settings: &Settings, filter: Option<&str>) -> String {
     let _ = writeln!(md, "| | |\n| --- | --- |");
     let _ = writeln!(md, "| CPU | {cpu} |");
     let _ = writeln!(md, "| cores available | {cores} |");
+    if let Some(caches) = caches() {
+        let _ = writeln!(md, "| caches (as CPU 0 sees them) | {caches} |");
+    }
     let _ = writeln!(md, "| memory | {memory} |");
     let _ = writeln!(md, "| operating system | {kernel} |");
     let _ = writeln!(md, "| compiler | {rustc} |");
@@ -892,7 +920,35 @@ fn machine(settings: &Settings, filter: Option<&str>) -> String {
         let _ = write!(run, "; only benchmarks matching `{filter}` were rerun");
     }
     let _ = writeln!(md, "| run | {run} |");
+    if let Some(load) = load {
+        let _ = writeln!(md, "| load average when the run started | {load:.2} |");
+    }
     md
+}
+
+/// The data and unified caches of CPU 0, as Linux's sysfs lists them:
+/// "L1d 32K, L2 512K, L3 32768K".
+fn caches() -> Option<String> {
+    let dir = Path::new("/sys/devices/system/cpu/cpu0/cache");
+    let mut caches = Vec::new();
+    for index in 0..8 {
+        let read = |file: &str| {
+            fs::read_to_string(dir.join(format!("index{index}")).join(file))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        let (Some(level), Some(kind), Some(size)) = (read("level"), read("type"), read("size"))
+        else {
+            continue;
+        };
+        let suffix = match kind.as_str() {
+            "Data" => "d",
+            "Unified" => "",
+            _ => continue,
+        };
+        caches.push(format!("L{level}{suffix} {size}"));
+    }
+    (!caches.is_empty()).then(|| caches.join(", "))
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, from the system clock.
@@ -974,7 +1030,7 @@ fn draw(
     root.fill(&WHITE)?;
     let (chart_area, legend_area) = root.split_horizontally(540);
     let mut chart = ChartBuilder::on(&chart_area)
-        .caption(workload.title, ("sans-serif", 20))
+        .caption(workload.caption, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(64)

@@ -46,11 +46,13 @@ pub fn append_env(var: &str, value: &str) -> OsString {
 }
 
 /// How `command` looks on a shell line: `VAR=value program args...`.
-/// The program is shown by file name (`cargo`, not its full path).
+/// The program is shown by file name (`cargo`, not its full path), and
+/// mdbook's config overrides (`MDBOOK_*`, see `tools.rs`) are left out.
 pub fn describe(command: &Command) -> String {
     let mut words = Vec::new();
     for (key, value) in command.get_envs() {
-        if let (Some(value), false) = (value, key == "PATH") {
+        let hidden = key.to_string_lossy().starts_with("MDBOOK_");
+        if let (Some(value), false) = (value, hidden) {
             words.push(format!(
                 "{}={}",
                 key.to_string_lossy(),

@@ -5,6 +5,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::cmd::{self, repo_root};
 use crate::Result;
@@ -25,39 +26,43 @@ pub struct Tools {
 }
 
 impl Tools {
-    /// An `mdbook` command run from the repository root. The tools' folders
-    /// are put first on its `PATH`, so that mdbook finds the `mdbook-mermaid`
-    /// preprocessor even when cargo's bin folder is not on the user's `PATH`.
+    /// An `mdbook` command run from the repository root, using the verified
+    /// binaries even where cargo's bin folder is not on `PATH`: mdbook reads
+    /// `MDBOOK_<KEY>` variables as config overrides, so the mermaid
+    /// preprocessor's `command` (plain `mdbook-mermaid` in book.toml) is
+    /// replaced by the binary's full path.
     pub fn mdbook<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut dirs: Vec<PathBuf> = [&self.mdbook, &self.mermaid]
-            .iter()
-            .filter_map(|p| p.parent().map(Path::to_path_buf))
-            .collect();
-        if let Some(path) = std::env::var_os("PATH") {
-            dirs.extend(std::env::split_paths(&path));
-        }
         let mut command = Command::new(&self.mdbook);
         command.args(args).current_dir(repo_root());
-        if let Ok(path) = std::env::join_paths(dirs) {
-            command.env("PATH", path);
-        }
+        // mdbook splits `command` into words like a shell: quote if needed.
+        let mermaid = self.mermaid.to_string_lossy();
+        let mermaid = if mermaid.contains(|c: char| c.is_whitespace() || "'\"\\".contains(c)) {
+            format!("'{}'", mermaid.replace('\'', r"'\''"))
+        } else {
+            mermaid.into_owned()
+        };
+        command.env("MDBOOK_PREPROCESSOR__MERMAID__COMMAND", mermaid);
         command
     }
 }
 
 /// Everything a book build needs: the pinned tools (installed if needed)
-/// and mermaid's JavaScript in `book/mermaid/`.
-pub fn prepare_book() -> Result<Tools> {
+/// and mermaid's JavaScript in `book/mermaid/`. Done once per run.
+pub fn prepare_book() -> Result<&'static Tools> {
+    static TOOLS: OnceLock<Tools> = OnceLock::new();
+    if let Some(tools) = TOOLS.get() {
+        return Ok(tools);
+    }
     let tools = Tools {
         mdbook: ensure("mdbook", MDBOOK_VERSION)?,
         mermaid: ensure("mdbook-mermaid", MDBOOK_MERMAID_VERSION)?,
     };
     write_mermaid_js(&tools.mermaid)?;
-    Ok(tools)
+    Ok(TOOLS.get_or_init(|| tools))
 }
 
 /// Cargo's bin folders, where `cargo install` puts binaries by default:
@@ -121,47 +126,58 @@ fn find(name: &str, version: &str) -> (Option<PathBuf>, Vec<String>) {
 /// Path of a `name` binary reporting `version`; runs `cargo install` first
 /// if there is none.
 fn ensure(name: &str, version: &str) -> Result<PathBuf> {
-    let (found, others) = find(name, version);
-    if found.is_none() {
-        println!(
-            "xtask: installing {name} {version} with `cargo install --locked` \
-             (needed for the book; this takes a few minutes, once per machine)"
-        );
-        for other in &others {
-            println!("xtask:   not using {other}");
+    let path = match find(name, version) {
+        (Some(path), _) => path,
+        (None, others) => {
+            install(name, version, &others)?;
+            match find(name, version) {
+                (Some(path), _) => path,
+                (None, others) => return Err(still_missing(name, version, &others)),
+            }
         }
-        let install = ["install", "--locked", name, "--version", version];
-        cmd::run(&mut cmd::cargo(install)).map_err(|e| {
-            format!(
-                "{e}\ninstalling {name} {version} failed; retry by hand with: \
-                 cargo install --locked {name} --version {version}"
-            )
-        })?;
-    }
-    let (found, others) = match found {
-        Some(path) => (Some(path), others),
-        None => find(name, version),
-    };
-    let Some(path) = found else {
-        let bins: Vec<String> = cargo_bin_dirs()
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect();
-        let seen = if others.is_empty() {
-            "found none".to_string()
-        } else {
-            others.join("; ")
-        };
-        return Err(format!(
-            "`cargo install` finished, but no `{name}` on PATH or in {} reports \
-             version {version} ({seen}).\nIf cargo installs elsewhere (install.root \
-             in cargo's config), put that bin folder on PATH, e.g. \
-             `export PATH=\"$HOME/.cargo/bin:$PATH\"`, then rerun.",
-            bins.join(" or ")
-        ));
     };
     warn_if_off_path(&path);
     Ok(path)
+}
+
+/// `cargo install --locked NAME --version VERSION` into cargo's default
+/// bin folder; `others` are the binaries found with the wrong version.
+fn install(name: &str, version: &str, others: &[String]) -> Result {
+    println!(
+        "xtask: installing {name} {version} with `cargo install --locked` \
+         (needed for the book; this takes a few minutes, once per machine)"
+    );
+    for other in others {
+        println!("xtask:   not using {other}");
+    }
+    let install = ["install", "--locked", name, "--version", version];
+    cmd::run(&mut cmd::cargo(install)).map_err(|e| {
+        format!(
+            "{e}\ninstalling {name} {version} failed; retry by hand with: \
+             cargo install --locked {name} --version {version}"
+        )
+    })
+}
+
+/// The error when `cargo install` succeeded but the binary is still not
+/// found with the right version.
+fn still_missing(name: &str, version: &str, others: &[String]) -> String {
+    let bins: Vec<String> = cargo_bin_dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    let seen = if others.is_empty() {
+        "found none".to_string()
+    } else {
+        others.join("; ")
+    };
+    format!(
+        "`cargo install` finished, but no `{name}` on PATH or in {} reports \
+         version {version} ({seen}).\nIf cargo installs elsewhere (install.root \
+         in cargo's config), put that bin folder on PATH, e.g. \
+         `export PATH=\"$HOME/.cargo/bin:$PATH\"`, then rerun.",
+        bins.join(" or ")
+    )
 }
 
 /// Tells the user when a tool was only found in cargo's bin folder: the
