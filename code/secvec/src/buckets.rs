@@ -14,11 +14,24 @@ use crate::sync::{AtomicPtr, Ordering};
 // ANCHOR: constants
 /// How many slots bucket 0 holds. A power of two, so the arithmetic below is
 /// a few bit operations.
+///
+/// ```
+/// let v = secvec::SecVec::new();
+/// v.push(1_u8);
+/// assert_eq!(v.capacity(), secvec::buckets::FIRST_BUCKET_SIZE);
+/// ```
 pub const FIRST_BUCKET_SIZE: usize = 8;
 
 /// How many buckets the top level holds. Bucket `k` has
 /// `FIRST_BUCKET_SIZE << k` slots, so sixty of them reach index `2^63 - 9`:
 /// far more slots than any 64-bit machine has memory for.
+///
+/// ```
+/// use secvec::buckets::{bucket_for_index, BUCKET_COUNT};
+///
+/// let last = bucket_for_index((1 << 62) + 5).unwrap();
+/// assert_eq!(last.bucket, BUCKET_COUNT - 1);
+/// ```
 pub const BUCKET_COUNT: usize = 60;
 // ANCHOR_END: constants
 
@@ -64,6 +77,15 @@ pub const fn bucket_len(bucket: usize) -> usize {
 // ANCHOR_END: bucket_for_index
 
 /// A bucket and an offset inside it, as computed by [`bucket_for_index`].
+///
+/// ```
+/// use secvec::buckets::{bucket_for_index, bucket_len, Location};
+///
+/// let Location { bucket, offset } = bucket_for_index(30).unwrap();
+/// // Buckets 0 and 1 hold indices 0..24, so index 30 is slot 6 of bucket 2.
+/// assert_eq!((bucket, offset), (2, 6));
+/// assert!(offset < bucket_len(bucket));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Location {
     /// Which of the [`BUCKET_COUNT`] buckets.

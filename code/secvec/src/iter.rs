@@ -6,6 +6,14 @@ use crate::{Element, SecVec};
 
 /// An iterator over copies of a [`SecVec`]'s elements, made by
 /// [`SecVec::iter`]; see there for what it sees under concurrent change.
+///
+/// ```
+/// let v = secvec::SecVec::from(vec!['a', 'b']);
+/// let mut it = v.iter();
+/// assert_eq!(it.next(), Some('a'));
+/// assert_eq!(it.next(), Some('b'));
+/// assert_eq!(it.next(), None);
+/// ```
 pub struct Iter<'a, T: Element> {
     vec: &'a SecVec<T>,
     /// The next index to read, or `None` once an index was past the end.

@@ -24,10 +24,15 @@ use secvec::SecVec;
 /// Runs `f` under loom with a preemption bound of 3 unless the environment
 /// sets `LOOM_MAX_PREEMPTIONS`.
 fn model(f: impl Fn() + Send + Sync + 'static) {
+    model_with_bound(usize::MAX, f);
+}
+
+/// Like [`model`], but never with more than `cap` preemptions: for models with
+/// three threads, where each extra preemption multiplies the running time.
+fn model_with_bound(cap: usize, f: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
+    let bound = builder.preemption_bound.unwrap_or(3).min(cap);
+    builder.preemption_bound = Some(bound);
     // Setting up a vector and haphazard's hazard-pointer records take many
     // atomic steps of their own; the default limit of 1,000 is too tight.
     if builder.max_branches < 20_000 {
@@ -177,6 +182,38 @@ fn set_during_push() {
             Some(2) => assert_eq!(drain(&v), [1, 9]),
             other => panic!("set returned {other:?}"),
         }
+    });
+}
+
+/// Two helpers and the owner of a write, three threads in all.
+///
+/// The main thread's push installs its descriptor and may be preempted before
+/// it applies its own write; the first popper may then help and be preempted
+/// in the middle of `complete_write`; the second popper arrives while both are
+/// stalled. Whatever it finds, it must pop the value that was pushed (or 1, if
+/// it ran first), never the zero of a slot nobody wrote yet. This is the
+/// schedule that catches a `complete_write` which clears the pending flag
+/// before the write is in the slot.
+///
+/// Two preemptions reach that schedule (such a bug is found in seconds);
+/// with three threads a bound of 3 would take minutes, so it is capped at 2.
+#[test]
+fn two_helpers_and_a_stalled_owner() {
+    model_with_bound(2, || {
+        let v = Arc::new(SecVec::from(vec![1]));
+        let poppers: Vec<_> = (0..2)
+            .map(|_| {
+                let v = Arc::clone(&v);
+                thread::spawn(move || v.pop())
+            })
+            .collect();
+        v.push(2);
+        let mut seen: Vec<u32> = poppers
+            .into_iter()
+            .filter_map(|popper| popper.join().unwrap())
+            .collect();
+        seen.extend(drain(&v));
+        assert_eq!(sorted(seen), [1, 2]);
     });
 }
 
