@@ -184,7 +184,7 @@ fn main() {
         // histories where it was not.
         let pairs = overlaps(&events);
         overlapping += usize::from(pairs > 0);
-        if best.as_ref().map_or(true, |(most, ..)| pairs > *most) {
+        if best.as_ref().is_none_or(|(most, ..)| pairs > *most) {
             best = Some((pairs, events, order));
         }
     }
