@@ -21,6 +21,8 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -90,17 +92,7 @@ fn sample(threads: usize, iters: u64, work: Work) -> Duration {
     // every thread that protected it has been joined.
     let payload = unsafe { Box::from_raw(payload) };
     black_box(payload.0);
-    let start = spans
-        .iter()
-        .map(|s| s.0)
-        .min()
-        .expect("at least one thread");
-    let end = spans
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .expect("at least one thread");
-    end.duration_since(start)
+    common::wall_time(&spans)
 }
 
 fn benches(c: &mut Criterion) {

@@ -21,6 +21,8 @@ use std::sync::{Barrier, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
@@ -293,18 +295,8 @@ fn sample<C: Sync>(
             .map(|h| h.join().expect("a benchmark thread panicked"))
             .collect()
     });
-    let start = spans
-        .iter()
-        .map(|s| s.0)
-        .min()
-        .expect("at least one thread");
-    let end = spans
-        .iter()
-        .map(|s| s.1)
-        .max()
-        .expect("at least one thread");
     drop(vector); // outside the timed region
-    end.duration_since(start)
+    common::wall_time(&spans)
 }
 
 /// Registers the benchmark of contestant `C` at `threads` threads in `group`.
