@@ -3,39 +3,61 @@
 //!
 //! A push must change two places at once: the size, and the slot at the old
 //! size. No single atomic instruction can do both. The paper's answer is to
-//! describe the whole change in a fresh, immutable [`Descriptor`], publish it
-//! with one compare-and-swap on the vector's descriptor pointer, and leave the
-//! slot write *pending* inside it. Every operation that wants to install the
-//! next descriptor first finishes the pending write it finds, so a write is
-//! always done before the vector moves on, however slow its own thread is.
+//! describe the whole change in an immutable descriptor, publish it with one
+//! compare-and-swap, and leave the slot write *pending* inside it. Every
+//! operation that wants to install the next descriptor first finishes the
+//! pending write it finds, so a write is always done before the vector moves
+//! on, however slow its own thread is.
+//!
+//! The paper allocates every descriptor on the heap and swaps a pointer to it.
+//! Here a descriptor is a 128-bit value kept inline in the vector
+//! ([`DescriptorCell`]): the size, plus either a *stamp* (no write owed) or a
+//! reference to the [`WriteDescriptor`] that is owed. Only an operation that
+//! writes a slot (`push`, `set`) needs a write descriptor, and those come
+//! from blocks (see `block.rs`); `pop`, `get` and `len` read or swap the
+//! inline word and never touch the heap.
 
+use crate::block::WriteRef;
 use crate::buckets::Buckets;
 use crate::slot::SlotWord;
-use crate::sync::{AtomicBool, Ordering};
+use crate::sync::{AtomicU128, Ordering};
 
 // ANCHOR: descriptor
 /// The state of the vector between two operations.
-pub(crate) struct Descriptor {
-    /// How many elements the vector holds.
-    pub(crate) size: usize,
-    /// The slot write that the operation which installed this descriptor
-    /// still owes, if it writes a slot at all (`pop` does not).
-    pub(crate) write: Option<WriteDescriptor>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Descriptor {
+    /// No write is owed: every slot below `size` holds its element.
+    Idle {
+        /// How many elements the vector holds.
+        size: usize,
+        /// One higher for every descriptor the vector installs, so an idle
+        /// descriptor never comes back once replaced (see the ABA chapter).
+        stamp: u64,
+    },
+    /// The operation that installed this descriptor still owes a slot write.
+    Pending {
+        /// How many elements the vector holds, counting a pushed element
+        /// whose slot may not be written yet.
+        size: usize,
+        /// Where the write is; its block is guarded by a hazard pointer
+        /// while the write is read.
+        write: WriteRef,
+    },
 }
 
-/// A slot write announced in a descriptor.
+/// A slot write announced by a pending descriptor. Immutable once published.
+#[derive(Debug)]
 pub(crate) struct WriteDescriptor {
     /// What to write where.
     pub(crate) op: WriteOp,
-    /// Cleared once the write is known to be in the slot, so later helpers
-    /// can skip it. A hint only: [`WriteOp::apply`] is safe to repeat.
-    pending: AtomicBool,
+    /// The stamp of the idle descriptor that replaces this one once the write
+    /// is done.
+    pub(crate) stamp: u64,
 }
 
 /// The data of a slot write: plain values, `Copy`, so the thread that
-/// published a descriptor can apply its own write without reading the
-/// descriptor again.
-#[derive(Clone, Copy, Debug)]
+/// published a write can apply it without reading the heap again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct WriteOp {
     /// The element's index.
     pub(crate) index: usize,
@@ -47,51 +69,78 @@ pub(crate) struct WriteOp {
 // ANCHOR_END: descriptor
 
 impl Descriptor {
-    /// A descriptor with no pending write.
-    pub(crate) fn settled(size: usize) -> Self {
-        Descriptor { size, write: None }
-    }
-
-    /// A descriptor whose slot write is still to be done.
-    pub(crate) fn with_write(size: usize, op: WriteOp) -> Self {
-        Descriptor {
-            size,
-            write: Some(WriteDescriptor {
-                op,
-                pending: AtomicBool::new(true),
-            }),
+    /// How many elements the vector holds while this descriptor is current.
+    pub(crate) fn size(self) -> usize {
+        match self {
+            Descriptor::Idle { size, .. } | Descriptor::Pending { size, .. } => size,
         }
     }
 
-    // ANCHOR: complete_write
-    /// Finishes this descriptor's pending write, whoever started it.
-    ///
-    /// Any thread may call this, any number of times, concurrently; it is how
-    /// threads help each other. It only ever touches this descriptor's own
-    /// flag, never that of whatever descriptor is current by the time it runs.
-    pub(crate) fn complete_write(&self, buckets: &Buckets) {
-        let Some(write) = &self.write else { return };
-        // Acquire: pairs with the Release below, so seeing `false` means the
-        // slot write is visible to us too.
-        if write.pending.load(Ordering::Acquire) {
-            write.op.apply(buckets);
-            // Release: whoever reads `false` also sees the slot write.
-            write.pending.store(false, Ordering::Release);
+    // ANCHOR: pack
+    /// The low half holds the size shifted left by one, with the lowest bit
+    /// telling the two kinds apart; the high half holds the stamp or the
+    /// write's place. A size never needs the top bit: the buckets cannot
+    /// hold more than `isize::MAX` bytes of 16-byte slots.
+    fn pack(self) -> u128 {
+        let (low, high) = match self {
+            Descriptor::Idle { size, stamp } => ((size as u64) << 1, stamp),
+            Descriptor::Pending { size, write } => (((size as u64) << 1) | 1, write.to_bits()),
+        };
+        (u128::from(high) << 64) | u128::from(low)
+    }
+
+    fn unpack(word: u128) -> Descriptor {
+        let (low, high) = (word as u64, (word >> 64) as u64);
+        let size = (low >> 1) as usize;
+        if low & 1 == 0 {
+            Descriptor::Idle { size, stamp: high }
+        } else {
+            Descriptor::Pending {
+                size,
+                write: WriteRef::from_bits(high),
+            }
         }
     }
-    // ANCHOR_END: complete_write
-
-    // ANCHOR: pending_bits_for
-    /// The value index `index` holds while this descriptor is current, if
-    /// this descriptor's own write is what put it there.
-    pub(crate) fn pending_bits_for(&self, index: usize) -> Option<u64> {
-        self.write
-            .as_ref()
-            .filter(|write| write.op.index == index)
-            .map(|write| write.op.new.bits)
-    }
-    // ANCHOR_END: pending_bits_for
+    // ANCHOR_END: pack
 }
+
+// ANCHOR: cell
+/// The vector's current descriptor, as one 128-bit atomic word.
+#[derive(Debug)]
+pub(crate) struct DescriptorCell(AtomicU128);
+
+impl DescriptorCell {
+    /// A cell holding `descriptor`.
+    pub(crate) fn new(descriptor: Descriptor) -> Self {
+        DescriptorCell(AtomicU128::new(descriptor.pack()))
+    }
+
+    /// The current descriptor.
+    pub(crate) fn load(&self) -> Descriptor {
+        // Acquire: pairs with the Release of `compare_exchange`, so whoever
+        // sees a descriptor also sees the write it names and every slot
+        // write done before it was installed.
+        Descriptor::unpack(self.0.load(Ordering::Acquire))
+    }
+
+    /// Replaces `current` with `next` if `current` is still the descriptor.
+    pub(crate) fn compare_exchange(&self, current: Descriptor, next: Descriptor) -> bool {
+        self.0
+            // AcqRel on success: Release publishes `next` (and everything
+            // done before, such as the slot write a settled descriptor
+            // vouches for); Acquire orders us after the thread that
+            // installed `current`. Relaxed on failure: the caller loads the
+            // descriptor again before it uses anything.
+            .compare_exchange(
+                current.pack(),
+                next.pack(),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+}
+// ANCHOR_END: cell
 
 impl WriteOp {
     // ANCHOR: apply
@@ -113,4 +162,47 @@ impl WriteOp {
         }
     }
     // ANCHOR_END: apply
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_kinds_survive_packing() {
+        let idle = Descriptor::Idle {
+            size: (1 << 62) - 1,
+            stamp: u64::MAX,
+        };
+        assert_eq!(Descriptor::unpack(idle.pack()), idle);
+
+        let mut slab = crate::block::WriteSlab::default();
+        let write = slab.stage(WriteDescriptor {
+            op: WriteOp {
+                index: 3,
+                old: SlotWord {
+                    bits: 0,
+                    version: 0,
+                },
+                new: SlotWord {
+                    bits: 9,
+                    version: 1,
+                },
+            },
+            stamp: 2,
+        });
+        let pending = Descriptor::Pending { size: 4, write };
+        assert_eq!(Descriptor::unpack(pending.pack()), pending);
+        assert_ne!(pending.pack(), idle.pack());
+    }
+
+    #[test]
+    fn the_cell_swaps_only_from_the_current_descriptor() {
+        let first = Descriptor::Idle { size: 0, stamp: 0 };
+        let second = Descriptor::Idle { size: 1, stamp: 1 };
+        let cell = DescriptorCell::new(first);
+        assert!(cell.compare_exchange(first, second));
+        assert!(!cell.compare_exchange(first, second));
+        assert_eq!(cell.load(), second);
+    }
 }

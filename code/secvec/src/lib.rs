@@ -31,10 +31,14 @@
 //!   together by one 128-bit compare-and-swap, so a stale write can never
 //!   land (the ABA problem).
 //! - `descriptor`: the size and at most one pending slot write are described
-//!   by an immutable descriptor, swapped in with one compare-and-swap. Every
-//!   operation first completes the pending write it finds.
-//! - `reclaim`: replaced descriptors are retired to `haphazard`'s hazard
-//!   pointer domain and freed once no reader guards them.
+//!   by a descriptor, a 128-bit value swapped in with one compare-and-swap.
+//!   An idle descriptor carries a stamp that never repeats; a pending one
+//!   names a write descriptor. Every operation first completes the pending
+//!   write it finds.
+//! - `block`: write descriptors are carved out of per-thread blocks of 64,
+//!   and a block is retired once all of its write descriptors are done with.
+//! - `reclaim`: blocks are retired to `haphazard`'s hazard pointer domain and
+//!   freed once no reader guards them.
 //! - [`Element`]: elements are `Copy` plain data of at most eight bytes,
 //!   checked at compile time.
 //! - `sync`: one shim swaps every atomic for `loom`'s under `cfg(loom)`, so
@@ -45,13 +49,14 @@
 //! `push`, `pop`, `set`, `get` and `len` are linearizable: each appears to
 //! take effect at one instant between its call and its return. `push`, `pop`
 //! and `set` are lock-free: a thread retries only because another thread's
-//! operation succeeded. `get` and `len` never retry on the vector itself;
-//! they only wait for the hazard pointer's validation loop, which repeats
-//! only while other threads keep replacing the descriptor.
+//! operation succeeded. `len` is wait-free: one atomic load. `get` is a load
+//! of the descriptor and one of the slot, unless it finds a write pending,
+//! which it helps to finish first (lock-free).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod block;
 pub mod buckets;
 mod descriptor;
 mod element;

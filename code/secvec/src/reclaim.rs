@@ -1,12 +1,14 @@
-//! Memory reclamation for descriptors, with hazard pointers from `haphazard`.
+//! Memory reclamation for write descriptors, with hazard pointers from
+//! `haphazard`.
 //!
-//! A replaced descriptor cannot be freed on the spot: another thread may have
-//! loaded the pointer a moment earlier and be about to read its size. Before
-//! reading a descriptor, a thread *protects* it: it publishes the pointer in a
-//! hazard pointer and checks that the descriptor is still current. The thread
-//! that replaces a descriptor *retires* it, and the domain frees it only once
-//! no hazard pointer names it. Every descriptor lives in haphazard's global
-//! domain.
+//! A replaced write descriptor cannot be freed on the spot: another thread
+//! may have loaded the vector's descriptor a moment earlier and be about to
+//! read the write it names. Before reading a write descriptor, a thread
+//! *protects* it: it publishes the pointer in a hazard pointer and checks that
+//! the descriptor naming it is still current. The thread that replaces a
+//! pending descriptor *retires* its write, and the domain frees it only once
+//! no hazard pointer names it. Every write descriptor lives in haphazard's
+//! global domain.
 //!
 //! Each thread keeps one hazard pointer for all its operations on any
 //! `SecVec` (see [`with_hazard`]): taking a fresh one from the domain for
@@ -18,42 +20,65 @@ use std::ptr::NonNull;
 
 use haphazard::{Domain, HazardPointer};
 
-use crate::descriptor::Descriptor;
-use crate::sync::AtomicPtr;
+use crate::block::{Block, WriteRef, WriteSlab};
+use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor};
+use crate::sync::{fence, Ordering};
 
-// ANCHOR: with_hazard
-#[cfg(not(loom))]
-thread_local! {
-    /// This thread's hazard pointer, taken from the global domain on first
-    /// use and given back when the thread exits.
-    static HAZARD: RefCell<Option<HazardPointer<'static>>> = const { RefCell::new(None) };
+// ANCHOR: local
+/// What an operation borrows from its thread: a hazard pointer, and the
+/// slab its write descriptors come from.
+pub(crate) struct Local {
+    /// Guards the block of the write descriptor being read.
+    pub(crate) hazard: HazardPointer<'static>,
+    /// This thread's current block of write descriptors.
+    pub(crate) writes: WriteSlab,
 }
 
-/// Runs `f` with this thread's hazard pointer and clears its protection
-/// afterwards, so the last descriptor it guarded can be reclaimed.
-///
-/// Falls back to a temporary hazard pointer in the two cases where the
-/// thread's own is unavailable: while thread-local storage is being torn
-/// down, and if `f` somehow reentered (no code path in the crate does).
+impl Local {
+    fn new() -> Self {
+        Local {
+            hazard: HazardPointer::new(),
+            writes: WriteSlab::default(),
+        }
+    }
+}
+// ANCHOR_END: local
+
+// ANCHOR: with_local
 #[cfg(not(loom))]
-pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -> R {
+thread_local! {
+    /// This thread's hazard pointer and slab, made on first use. When the
+    /// thread exits, the hazard pointer goes back to the domain and the
+    /// slab's unused positions are finished.
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's [`Local`] and clears the hazard pointer's
+/// protection afterwards, so the last block it guarded can be reclaimed.
+///
+/// Falls back to a temporary `Local` in the two cases where the thread's own
+/// is unavailable: while thread-local storage is being torn down, and if `f`
+/// somehow reentered (no code path in the crate does).
+#[cfg(not(loom))]
+pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
     let mut f = Some(f);
-    let cached = HAZARD.try_with(|cell| {
+    let cached = LOCAL.try_with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
-        let hazard = slot.get_or_insert_with(HazardPointer::new);
-        let result = (f.take().expect("called once"))(hazard);
-        hazard.reset_protection();
+        let local = slot.get_or_insert_with(Local::new);
+        let result = (f.take().expect("called once"))(local);
+        local.hazard.reset_protection();
         Some(result)
     });
     match cached {
         Ok(Some(result)) => result,
-        _ => (f.take().expect("not called above"))(&mut HazardPointer::new()),
+        _ => (f.take().expect("not called above"))(&mut Local::new()),
     }
 }
-// ANCHOR_END: with_hazard
+// ANCHOR_END: with_local
 
-// ANCHOR: with_hazard_loom
-/// The loom version: a fresh hazard pointer per operation, never handed back.
+// ANCHOR: with_local_loom
+/// The loom version: a fresh `Local` per operation, whose hazard pointer is
+/// never handed back.
 ///
 /// Two facts about the model checker force this. Loom drops lazily
 /// initialised statics, which is where haphazard keeps its global domain under
@@ -62,58 +87,68 @@ pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -
 /// record it spins on a lock bit without yielding, which loom cannot schedule.
 /// A record that is never returned keeps the list of free records empty, so
 /// that path is never taken; the domain frees every record when it is dropped
-/// at the end of each execution. The protocol under test (protect, validate,
-/// retire) is exactly the one above.
+/// at the end of each execution. The slab is dropped after each operation,
+/// so every model also races a block's owner finishing its unused positions
+/// against the threads finishing the published ones. The protocol under test
+/// (protect, validate, finish, retire) is exactly the one above.
 #[cfg(loom)]
-pub(crate) fn with_hazard<R>(f: impl FnOnce(&mut HazardPointer<'static>) -> R) -> R {
-    let mut hazard = HazardPointer::new();
-    let result = f(&mut hazard);
-    hazard.reset_protection();
+pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
+    let mut local = Local::new();
+    let result = f(&mut local);
+    local.hazard.reset_protection();
+    let Local { hazard, writes } = local;
     std::mem::forget(hazard);
+    drop(writes);
     result
 }
-// ANCHOR_END: with_hazard_loom
+// ANCHOR_END: with_local_loom
 
 // ANCHOR: protect
-/// Loads the current descriptor and keeps it alive while `hazard` guards it.
+/// Guards the block of the write named by `current` and checks that
+/// `current` is still the vector's descriptor; `None` if it is not.
 ///
-/// Returns the pointer (to compare-and-swap against later) and a reference
-/// that lives as long as the borrow of `hazard`; protecting something else
-/// with the same hazard pointer ends that borrow, so the compiler rules out
-/// reading a descriptor that is no longer guarded.
-pub(crate) fn protect_current<'hp>(
+/// The reference lives as long as the borrow of `hazard`; protecting
+/// something else with the same hazard pointer ends that borrow, so the
+/// compiler rules out reading a write descriptor that is no longer guarded.
+pub(crate) fn protect_write<'hp>(
     hazard: &'hp mut HazardPointer<'static>,
-    current: &AtomicPtr<Descriptor>,
-) -> (*mut Descriptor, &'hp Descriptor) {
-    // `protect_ptr` loads the pointer, publishes it, issues a SeqCst fence
-    // and loads again until both loads agree; the agreeing load is Acquire,
-    // pairing with the Release of the compare-and-swap that installed it.
-    let (pointer, _guard): (NonNull<Descriptor>, _) = hazard
-        .protect_ptr(current)
-        .expect("a SecVec always has a current descriptor");
-    // SAFETY: the pointer came from `Box::into_raw` in `SecVec` and was the
-    // current descriptor when the hazard pointer was published, so it was not
-    // yet retired then; descriptors are freed only through this domain's
-    // retire (or in `SecVec::drop`, which `&self` excludes), and the domain
-    // does not free a descriptor while `hazard` names it. `hazard` stays
-    // mutably borrowed for `'hp`, so the reference cannot outlive the guard.
-    (pointer.as_ptr(), unsafe { pointer.as_ref() })
+    cell: &DescriptorCell,
+    current: Descriptor,
+    write: WriteRef,
+) -> Option<&'hp WriteDescriptor> {
+    hazard.protect_raw(write.block().as_ptr());
+    // SeqCst: our hazard store and the re-load below must not be reordered,
+    // and must be ordered against the SeqCst fences haphazard issues between
+    // retiring an object and scanning the hazard pointers. Either the scan
+    // sees our hazard, or our re-load sees the descriptor that replaced
+    // `current` (and we back off).
+    fence(Ordering::SeqCst);
+    if cell.load() != current {
+        return None;
+    }
+    // SAFETY: `current` was still the vector's descriptor after our hazard
+    // pointer was published, so `write` was published and unfinished then,
+    // and its block not retired; blocks are freed only through this
+    // domain's retire, which does not free one while `hazard` names it.
+    // `hazard` stays mutably borrowed for `'hp`, so the reference cannot
+    // outlive the protection.
+    Some(unsafe { write.get() })
 }
 // ANCHOR_END: protect
 
 // ANCHOR: retire
-/// Hands a replaced descriptor to the domain, which frees it once no hazard
-/// pointer guards it any more.
+/// Hands a block to the domain, which frees it once no hazard pointer guards
+/// it any more.
 ///
 /// # Safety
 ///
-/// `descriptor` must have been the current descriptor of a vector and have
-/// just been replaced by a successful compare-and-swap of the caller, so no
-/// new hazard pointer can come to protect it, and no one else retires it.
-pub(crate) unsafe fn retire(descriptor: *mut Descriptor) {
+/// Every write descriptor in `block` is finished: no descriptor names one,
+/// so no new hazard pointer can come to protect the block; and no one else
+/// retires it.
+pub(crate) unsafe fn retire(block: NonNull<Block>) {
     // SAFETY: the caller guarantees it is unreachable for new readers and
-    // retired exactly once; it came from `Box::into_raw`, so `Box` is the
-    // right way to free it, and it stays valid until the global domain frees it.
-    unsafe { Domain::global().retire_ptr::<Descriptor, Box<Descriptor>>(descriptor) };
+    // retired exactly once; it came from `Box::leak`, so `Box` is the right
+    // way to free it, and it stays valid until the global domain frees it.
+    unsafe { Domain::global().retire_ptr::<Block, Box<Block>>(block.as_ptr()) };
 }
 // ANCHOR_END: retire

@@ -11,9 +11,9 @@
 
 // ANCHOR: shim
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr};
+pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize};
 
 pub(crate) use std::sync::atomic::Ordering;
 

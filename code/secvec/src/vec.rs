@@ -4,11 +4,12 @@ use std::marker::PhantomData;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
+use crate::block::WriteRef;
 use crate::buckets::{capacity_overflow, Buckets};
-use crate::descriptor::{Descriptor, WriteOp};
+use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor, WriteOp};
 use crate::element::{from_bits, to_bits, Element};
-use crate::reclaim::{protect_current, retire, with_hazard};
-use crate::sync::{pause, AtomicPtr, Ordering};
+use crate::reclaim::{protect_write, with_local};
+use crate::sync::pause;
 
 // ANCHOR: secvec
 /// A lock-free vector that many threads can push to, pop from, read and
@@ -34,10 +35,10 @@ use crate::sync::{pause, AtomicPtr, Ordering};
 pub struct SecVec<T: Element> {
     /// The two-level array of slots, on a cache line of its own.
     buckets: CachePadded<Buckets>,
-    /// The current [`Descriptor`]: size and pending write. Every change of
-    /// size swaps this pointer, so it is the hottest word of the vector and
-    /// gets a cache line to itself.
-    descriptor: CachePadded<AtomicPtr<Descriptor>>,
+    /// The current [`Descriptor`]: the size and the pending write, if any.
+    /// Every operation reads this word and every change swaps it, so it is
+    /// the hottest word of the vector and gets a cache line to itself.
+    descriptor: CachePadded<DescriptorCell>,
     /// Slots store `T` as bits; this keeps the type, and `T`'s auto traits
     /// out of the picture (see the `Send` and `Sync` impls below).
     _marker: PhantomData<*const T>,
@@ -55,8 +56,7 @@ unsafe impl<T: Element + Send + Sync> Sync for SecVec<T> {}
 // ANCHOR_END: send_sync
 
 impl<T: Element> SecVec<T> {
-    /// Creates an empty vector. Allocates the bucket table and the first
-    /// descriptor, but no slots.
+    /// Creates an empty vector. Allocates the bucket table, but no slots.
     ///
     /// ```
     /// let v: secvec::SecVec<u32> = secvec::SecVec::new();
@@ -67,9 +67,10 @@ impl<T: Element> SecVec<T> {
         let () = T::FITS_IN_A_SLOT;
         SecVec {
             buckets: CachePadded::new(Buckets::new()),
-            descriptor: CachePadded::new(AtomicPtr::new(Box::into_raw(Box::new(
-                Descriptor::settled(0),
-            )))),
+            descriptor: CachePadded::new(DescriptorCell::new(Descriptor::Idle {
+                size: 0,
+                stamp: 0,
+            })),
             _marker: PhantomData,
         }
     }
@@ -109,32 +110,21 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn push(&self, value: T) {
         let bits = to_bits(value);
-        with_hazard(|hazard| {
-            let backoff = Backoff::new();
-            loop {
-                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
-                // The vector cannot move on while `current` owes a slot write.
-                current.complete_write(&self.buckets);
-
-                let index = current.size;
-                let slot = self.buckets.slot_or_allocate(index);
-                let old = slot.load();
-                let op = WriteOp {
-                    index,
-                    old,
-                    new: old.followed_by(bits),
-                };
-                let next = Descriptor::with_write(index + 1, op);
-
-                if self.install(current_ptr, next) {
-                    // Our descriptor is public now; finish our own write
-                    // (a helper may beat us to it, which is fine).
-                    op.apply(&self.buckets);
-                    return;
-                }
-                pause(&backoff);
+        let backoff = Backoff::new();
+        loop {
+            let (size, stamp) = self.idle();
+            let slot = self.buckets.slot_or_allocate(size);
+            let old = slot.load();
+            let op = WriteOp {
+                index: size,
+                old,
+                new: old.followed_by(bits),
+            };
+            if self.write_through(size, stamp, size + 1, op) {
+                return;
             }
-        })
+            pause(&backoff);
+        }
     }
     // ANCHOR_END: push
 
@@ -149,25 +139,27 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        with_hazard(|hazard| {
-            let backoff = Backoff::new();
-            loop {
-                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
-                current.complete_write(&self.buckets);
-
-                let index = current.size.checked_sub(1)?;
-                let bits = self.slot_below_size(index).load().bits;
-
-                if self.install(current_ptr, Descriptor::settled(index)) {
-                    // SAFETY: `index < size`, so a push wrote this slot with
-                    // `to_bits::<T>` and its write was completed just above;
-                    // while `current` stayed current (our swap proves it
-                    // did) no other write could touch the slot.
-                    return Some(unsafe { from_bits(bits) });
-                }
-                pause(&backoff);
+        let backoff = Backoff::new();
+        loop {
+            let (size, stamp) = self.idle();
+            let index = size.checked_sub(1)?;
+            let bits = self.slot_below_size(index).load().bits;
+            let current = Descriptor::Idle { size, stamp };
+            let next = Descriptor::Idle {
+                size: index,
+                stamp: stamp.wrapping_add(1),
+            };
+            if self.descriptor.compare_exchange(current, next) {
+                // SAFETY: `index < size`, so a push wrote this slot with
+                // `to_bits::<T>`, and the descriptor was idle, so that write
+                // was done. The swap succeeded, so the descriptor stayed
+                // `current` since we read it (its stamp never comes back),
+                // and no write could touch the slot in between: writes need
+                // a pending descriptor.
+                return Some(unsafe { from_bits(bits) });
             }
-        })
+            pause(&backoff);
+        }
     }
     // ANCHOR_END: pop
 
@@ -181,21 +173,20 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.get(2), None);
     /// ```
     pub fn get(&self, index: usize) -> Option<T> {
-        with_hazard(|hazard| {
-            let (_, current) = protect_current(hazard, &self.descriptor);
-            if index >= current.size {
-                return None;
-            }
-            // If the current descriptor's own write targets `index`, its value
-            // is the element's value now, whether or not the slot caught up.
-            let bits = current
-                .pending_bits_for(index)
-                .unwrap_or_else(|| self.slot_below_size(index).load().bits);
-            // SAFETY: `index < size`: the slot was written by a completed
-            // write of `to_bits::<T>` bits, or `bits` is the pending write's
-            // own value, which was made the same way.
-            Some(unsafe { from_bits(bits) })
-        })
+        let size = match self.descriptor.load() {
+            Descriptor::Idle { size, .. } => size,
+            // A slot write is owed, perhaps to this very index: help it
+            // finish rather than read a slot that may lag behind.
+            Descriptor::Pending { .. } => self.idle().0,
+        };
+        if index >= size {
+            return None;
+        }
+        let bits = self.slot_below_size(index).load().bits;
+        // SAFETY: `index` was below the size of an idle descriptor, so the
+        // slot had been written with `to_bits::<T>` bits by then, and every
+        // later write to it stores bits made the same way.
+        Some(unsafe { from_bits(bits) })
     }
     // ANCHOR_END: get
 
@@ -212,39 +203,34 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn set(&self, index: usize, value: T) -> Option<T> {
         let bits = to_bits(value);
-        with_hazard(|hazard| {
-            let backoff = Backoff::new();
-            loop {
-                let (current_ptr, current) = protect_current(hazard, &self.descriptor);
-                current.complete_write(&self.buckets);
-                if index >= current.size {
-                    return None;
-                }
-                let old = self.slot_below_size(index).load();
-                let op = WriteOp {
-                    index,
-                    old,
-                    new: old.followed_by(bits),
-                };
-                // Same size, one pending write: a set goes through a
-                // descriptor like a push, so it is ordered with every push
-                // and pop.
-                if self.install(current_ptr, Descriptor::with_write(current.size, op)) {
-                    op.apply(&self.buckets);
-                    // SAFETY: `old` was read from a slot below the size after
-                    // the previous write completed, so it holds bits made by
-                    // `to_bits::<T>`.
-                    return Some(unsafe { from_bits(old.bits) });
-                }
-                pause(&backoff);
+        let backoff = Backoff::new();
+        loop {
+            let (size, stamp) = self.idle();
+            if index >= size {
+                return None;
             }
-        })
+            let old = self.slot_below_size(index).load();
+            let op = WriteOp {
+                index,
+                old,
+                new: old.followed_by(bits),
+            };
+            // Same size, one pending write: a set goes through the
+            // descriptor like a push, so it is ordered with every push and
+            // pop.
+            if self.write_through(size, stamp, size, op) {
+                // SAFETY: `old` was read from a slot below the size of an
+                // idle descriptor, so it holds bits made by `to_bits::<T>`.
+                return Some(unsafe { from_bits(old.bits) });
+            }
+            pause(&backoff);
+        }
     }
     // ANCHOR_END: set
 
     // ANCHOR: len
     /// The number of elements, as of the moment the current descriptor was
-    /// read.
+    /// read. One atomic load: `len` never waits for anyone.
     ///
     /// ```
     /// let v = secvec::SecVec::new();
@@ -252,7 +238,7 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        with_hazard(|hazard| protect_current(hazard, &self.descriptor).1.size)
+        self.descriptor.load().size()
     }
     // ANCHOR_END: len
 
@@ -325,37 +311,79 @@ impl<T: Element> SecVec<T> {
         crate::Iter::new(self)
     }
 
-    // ANCHOR: install
-    /// Swaps the vector's descriptor from `current` to `next`; on success,
-    /// retires `current`. On failure `next` is dropped, having never been
-    /// seen by another thread.
-    fn install(&self, current: *mut Descriptor, next: Descriptor) -> bool {
-        let next = Box::into_raw(Box::new(next));
-        // AcqRel on success: Release publishes `next` (and the bucket it may
-        // need) to every thread that later loads it, and keeps our reads of
-        // `current` before the swap; Acquire makes the swap synchronize with
-        // the one that installed `current`. Relaxed on failure: we protect
-        // the descriptor anew before reading it.
-        match self
-            .descriptor
-            .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed)
-        {
-            Ok(_) => {
-                // SAFETY: our swap just replaced `current`, so no thread can
-                // newly load it, and only the thread whose swap succeeded
-                // retires it.
-                unsafe { retire(current) };
-                true
-            }
-            Err(_) => {
-                // SAFETY: the swap failed, so `next` was never published; it
-                // is still the box made above, and only we hold it.
-                drop(unsafe { Box::from_raw(next) });
-                false
-            }
+    // ANCHOR: idle
+    /// Returns the size and stamp of the current descriptor once it owes no
+    /// write, finishing the owed write first if there is one. This is where
+    /// threads help each other.
+    fn idle(&self) -> (usize, u64) {
+        loop {
+            let current = self.descriptor.load();
+            let (size, write) = match current {
+                Descriptor::Idle { size, stamp } => return (size, stamp),
+                Descriptor::Pending { size, write } => (size, write),
+            };
+            with_local(|local| {
+                // If `current` was replaced meanwhile, just look again.
+                if let Some(owed) =
+                    protect_write(&mut local.hazard, &self.descriptor, current, write)
+                {
+                    owed.op.apply(&self.buckets);
+                    self.settle(size, write, owed.stamp);
+                }
+            });
         }
     }
-    // ANCHOR_END: install
+
+    /// Replaces the pending descriptor (`size`, `write`), whose write is
+    /// done, with its idle successor, and finishes the write if this thread
+    /// did the swap. The caller guards the write's block with a hazard
+    /// pointer, so its place cannot be reused by another descriptor meanwhile.
+    fn settle(&self, size: usize, write: WriteRef, stamp: u64) {
+        let pending = Descriptor::Pending { size, write };
+        if self
+            .descriptor
+            .compare_exchange(pending, Descriptor::Idle { size, stamp })
+        {
+            // SAFETY: our swap replaced the only descriptor that named
+            // `write`, so only we finish it, and the caller's hazard pointer
+            // keeps its block alive.
+            unsafe { write.finish() };
+        }
+    }
+    // ANCHOR_END: idle
+
+    // ANCHOR: write_through
+    /// Publishes `op` in a pending descriptor of size `new_size` in place of
+    /// the idle descriptor (`size`, `stamp`), then applies it and settles.
+    /// Returns `false`, having published nothing, if that descriptor was no
+    /// longer current.
+    fn write_through(&self, size: usize, stamp: u64, new_size: usize, op: WriteOp) -> bool {
+        let current = Descriptor::Idle { size, stamp };
+        let stamp = stamp.wrapping_add(1);
+        with_local(|local| {
+            let write = local.writes.stage(WriteDescriptor { op, stamp });
+            // Guard our own block before publishing: once public, a helper
+            // may settle and finish our write, and without the guard the
+            // block could be freed and its place reused by another pending
+            // descriptor before our `settle` below compares against it. No
+            // fence is needed: whoever replaces `pending` does so with a
+            // swap that reads ours, which publishes the hazard to it.
+            local.hazard.protect_raw(write.block().as_ptr());
+            let pending = Descriptor::Pending {
+                size: new_size,
+                write,
+            };
+            if !self.descriptor.compare_exchange(current, pending) {
+                // Never published: the next attempt stages over it.
+                return false;
+            }
+            local.writes.published();
+            op.apply(&self.buckets);
+            self.settle(new_size, write, stamp);
+            true
+        })
+    }
+    // ANCHOR_END: write_through
 
     /// The slot of an index known to be below the current size.
     fn slot_below_size(&self, index: usize) -> &crate::slot::Slot {
@@ -368,18 +396,19 @@ impl<T: Element> SecVec<T> {
 // ANCHOR: drop
 impl<T: Element> Drop for SecVec<T> {
     fn drop(&mut self) {
-        // Relaxed: `&mut self` means every other thread is done with the
-        // vector, and whatever gave us exclusive access ordered their work
-        // before this point.
-        let current = self.descriptor.load(Ordering::Relaxed);
-        // SAFETY: the current descriptor came from `Box::into_raw`, was never
-        // retired (only replaced descriptors are), and no hazard pointer can
-        // still guard it: operations hold hazard pointers only while they run,
-        // and none can run during `drop`.
-        drop(unsafe { Box::from_raw(current) });
-        // The buckets free themselves when the field is dropped. Retired
+        // `&mut self` means every other thread is done with the vector, and
+        // whatever gave us exclusive access ordered their work before this.
+        if let Descriptor::Pending { write, .. } = self.descriptor.load() {
+            // SAFETY: the current descriptor names `write`, so it is
+            // unfinished and its block alive; no operation runs during
+            // `drop`, so no one else will finish it. Its block may still be
+            // in use by other vectors, so it goes through the count like
+            // any other write.
+            unsafe { write.finish() };
+        }
+        // The buckets free themselves when the field is dropped. Write
         // descriptors refer to slots by index, never by pointer, so the
-        // domain may free them later without touching the buckets.
+        // domain may free their blocks later without touching the buckets.
     }
 }
 // ANCHOR_END: drop

@@ -9,7 +9,7 @@
 //! (`cargo xtask test --only loom` does exactly that, in its own target
 //! folder). Loom replaces every atomic in the crate (see `src/sync.rs`) and
 //! runs each model once per distinct interleaving, up to
-//! `LOOM_MAX_PREEMPTIONS` forced thread switches (3 unless the environment
+//! `LOOM_MAX_PREEMPTIONS` forced thread switches (5 unless the environment
 //! says otherwise).
 //!
 //! Each model checks what may be observed, not just that nothing crashes:
@@ -21,7 +21,7 @@ use loom::sync::Arc;
 use loom::thread;
 use secvec::SecVec;
 
-/// Runs `f` under loom with a preemption bound of 3 unless the environment
+/// Runs `f` under loom with a preemption bound of 5 unless the environment
 /// sets `LOOM_MAX_PREEMPTIONS`.
 fn model(f: impl Fn() + Send + Sync + 'static) {
     model_with_bound(usize::MAX, f);
@@ -31,7 +31,7 @@ fn model(f: impl Fn() + Send + Sync + 'static) {
 /// three threads, where each extra preemption multiplies the running time.
 fn model_with_bound(cap: usize, f: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
-    let bound = builder.preemption_bound.unwrap_or(3).min(cap);
+    let bound = builder.preemption_bound.unwrap_or(5).min(cap);
     builder.preemption_bound = Some(bound);
     // Setting up a vector and haphazard's hazard-pointer records take many
     // atomic steps of their own; the default limit of 1,000 is too tight.
@@ -189,17 +189,18 @@ fn set_during_push() {
 ///
 /// The main thread's push installs its descriptor and may be preempted before
 /// it applies its own write; the first popper may then help and be preempted
-/// in the middle of `complete_write`; the second popper arrives while both are
+/// in the middle of finishing that write; the second popper arrives while both are
 /// stalled. Whatever it finds, it must pop the value that was pushed (or 1, if
 /// it ran first), never the zero of a slot nobody wrote yet. This is the
-/// schedule that catches a `complete_write` which clears the pending flag
-/// before the write is in the slot.
+/// schedule that catches a helper which settles the descriptor before the
+/// write is in the slot.
 ///
 /// Two preemptions reach that schedule (such a bug is found in seconds);
-/// with three threads a bound of 3 would take minutes, so it is capped at 2.
+/// with three threads every extra preemption multiplies the running time, so
+/// it is capped at 3.
 #[test]
 fn two_helpers_and_a_stalled_owner() {
-    model_with_bound(2, || {
+    model_with_bound(3, || {
         let v = Arc::new(SecVec::from(vec![1]));
         let poppers: Vec<_> = (0..2)
             .map(|_| {
@@ -243,6 +244,32 @@ fn bucket_allocation_race() {
     });
 }
 // ANCHOR_END: bucket_race
+
+// ANCHOR: aba_idle
+/// A pop stalls between reading the last element and swapping the descriptor,
+/// while another thread pops that element and pushes a new one in its place.
+/// The size is back where the stalled pop saw it, but the descriptor's stamp
+/// is not, so the stalled swap must fail: otherwise it would return the
+/// element popped already (counted twice) and lose the new one.
+#[test]
+fn aba_idle_descriptor() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let stalled = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.pop())
+        };
+        let main_popped = v.pop();
+        v.push(3);
+        let stalled_popped = stalled.join().unwrap();
+
+        let mut seen: Vec<u32> = drain(&v);
+        seen.extend(main_popped);
+        seen.extend(stalled_popped);
+        assert_eq!(sorted(seen), [1, 2, 3]);
+    });
+}
+// ANCHOR_END: aba_idle
 
 // ANCHOR: aba
 /// A helper stalls inside a write completion while the slot it targets goes

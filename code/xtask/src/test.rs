@@ -85,7 +85,7 @@ fn loom() -> Result {
     loom.env("RUSTFLAGS", append_env("RUSTFLAGS", "--cfg loom"))
         .env("CARGO_TARGET_DIR", repo_root().join("target").join("loom"));
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
-        loom.env("LOOM_MAX_PREEMPTIONS", "3");
+        loom.env("LOOM_MAX_PREEMPTIONS", "5");
     }
     cmd::run(&mut loom)
 }
