@@ -93,12 +93,14 @@ impl Block {
 
 impl WriteRef {
     /// The block to guard before reading the write descriptor.
+    #[inline]
     pub(crate) fn block(self) -> NonNull<Block> {
         self.block
     }
 
     /// Packs the place into one word: the block's address with the position
     /// in its low bits, which the alignment leaves zero.
+    #[inline]
     pub(crate) fn to_bits(self) -> u64 {
         // Exposed so that `from_bits` may turn the address back into a
         // pointer with the block's provenance.
@@ -106,6 +108,7 @@ impl WriteRef {
     }
 
     /// Unpacks what [`to_bits`](Self::to_bits) made.
+    #[inline]
     pub(crate) fn from_bits(bits: u64) -> WriteRef {
         let address = bits as usize;
         let block = std::ptr::with_exposed_provenance_mut(address & !(BLOCK_LEN - 1));
@@ -154,6 +157,7 @@ pub(crate) struct WriteSlab {
 impl WriteSlab {
     /// Writes `write` into the next free position and returns its place. It
     /// is not published: a failed publication may stage again over it.
+    #[inline]
     pub(crate) fn stage(&mut self, write: WriteDescriptor) -> WriteRef {
         let block = *self.block.get_or_insert_with(|| {
             self.next = 0;
@@ -170,6 +174,7 @@ impl WriteSlab {
     }
 
     /// The write staged last was published: its position is taken for good.
+    #[inline]
     pub(crate) fn published(&mut self) {
         self.next += 1;
         if self.next == BLOCK_LEN {

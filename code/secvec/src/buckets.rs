@@ -55,6 +55,7 @@ const FIRST_BUCKET_BITS: u32 = FIRST_BUCKET_SIZE.trailing_zeros();
 /// assert_eq!(bucket_for_index(8), Some(Location { bucket: 1, offset: 0 }));
 /// assert_eq!(bucket_for_index(100), Some(Location { bucket: 3, offset: 44 }));
 /// ```
+#[inline]
 pub fn bucket_for_index(index: usize) -> Option<Location> {
     let position = index.checked_add(FIRST_BUCKET_SIZE)?;
     let high_bit = usize::BITS - 1 - position.leading_zeros();
@@ -117,6 +118,7 @@ impl Buckets {
     }
 
     /// The slot for `index`, if its bucket has been allocated.
+    #[inline]
     pub(crate) fn slot(&self, index: usize) -> Option<&Slot> {
         let Location { bucket, offset } = bucket_for_index(index)?;
         // Acquire: pairs with the AcqRel that published the bucket in
@@ -138,6 +140,7 @@ impl Buckets {
     ///
     /// With "capacity overflow" if `index` lies beyond the last bucket or the
     /// bucket would exceed `isize::MAX` bytes.
+    #[inline]
     pub(crate) fn slot_or_allocate(&self, index: usize) -> &Slot {
         let Location { bucket, .. } =
             bucket_for_index(index).unwrap_or_else(|| capacity_overflow());

@@ -70,6 +70,7 @@ pub(crate) struct WriteOp {
 
 impl Descriptor {
     /// How many elements the vector holds while this descriptor is current.
+    #[inline]
     pub(crate) fn size(self) -> usize {
         match self {
             Descriptor::Idle { size, .. } | Descriptor::Pending { size, .. } => size,
@@ -81,6 +82,7 @@ impl Descriptor {
     /// telling the two kinds apart; the high half holds the stamp or the
     /// write's place. A size never needs the top bit: the buckets cannot
     /// hold more than `isize::MAX` bytes of 16-byte slots.
+    #[inline]
     fn pack(self) -> u128 {
         let (low, high) = match self {
             Descriptor::Idle { size, stamp } => ((size as u64) << 1, stamp),
@@ -89,6 +91,7 @@ impl Descriptor {
         (u128::from(high) << 64) | u128::from(low)
     }
 
+    #[inline]
     fn unpack(word: u128) -> Descriptor {
         let (low, high) = (word as u64, (word >> 64) as u64);
         let size = (low >> 1) as usize;
@@ -116,6 +119,7 @@ impl DescriptorCell {
     }
 
     /// The current descriptor.
+    #[inline]
     pub(crate) fn load(&self) -> Descriptor {
         // Acquire: pairs with the Release of `compare_exchange`, so whoever
         // sees a descriptor also sees the write it names and every slot
@@ -124,6 +128,7 @@ impl DescriptorCell {
     }
 
     /// Replaces `current` with `next` if `current` is still the descriptor.
+    #[inline]
     pub(crate) fn compare_exchange(&self, current: Descriptor, next: Descriptor) -> bool {
         self.0
             // AcqRel on success: Release publishes `next` (and everything
@@ -151,6 +156,7 @@ impl WriteOp {
     /// holds for a helper that stalled here for a long time: even if the bits
     /// went back to `old.bits`, the version did not, so a stale write can
     /// never land.
+    #[inline]
     pub(crate) fn apply(&self, buckets: &Buckets) {
         let slot = buckets
             .slot(self.index)

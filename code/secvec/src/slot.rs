@@ -24,6 +24,7 @@ pub(crate) struct SlotWord {
 
 impl SlotWord {
     /// The word that a write of `bits` over `self` produces.
+    #[inline]
     pub(crate) fn followed_by(self, bits: u64) -> SlotWord {
         SlotWord {
             bits,
@@ -33,10 +34,12 @@ impl SlotWord {
         }
     }
 
+    #[inline]
     fn pack(self) -> u128 {
         (u128::from(self.version) << 64) | u128::from(self.bits)
     }
 
+    #[inline]
     fn unpack(word: u128) -> SlotWord {
         SlotWord {
             bits: word as u64,
@@ -60,6 +63,7 @@ impl Slot {
     }
 
     /// Reads bits and version in one atomic step.
+    #[inline]
     pub(crate) fn load(&self) -> SlotWord {
         // Acquire: pairs with the AcqRel of `replace`, so a reader that sees
         // a version also sees everything written before that write.
@@ -68,6 +72,7 @@ impl Slot {
 
     /// Writes `new` if the slot still holds exactly `expected`, bits *and*
     /// version. Returns whether this call did the write.
+    #[inline]
     pub(crate) fn replace(&self, expected: SlotWord, new: SlotWord) -> bool {
         self.0
             // AcqRel: publishes the new bits to the Acquire loads above; the
