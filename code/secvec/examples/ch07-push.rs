@@ -9,8 +9,9 @@
 //! Once all threads are done, the example reads the vector front to back and
 //! checks that nothing was lost, duplicated or invented. It checks one thing
 //! more: each thread's values appear in the order that thread pushed them.
-//! A push takes effect at one instant (its successful compare-and-swap), and
-//! one thread's pushes happen one after another, so their indices must grow.
+//! A push takes effect at one instant (the compare-and-swap that publishes
+//! its pending descriptor), and one thread's pushes happen one after another,
+//! so their indices must grow.
 //! Finally it drains the vector with `pop`, which must hand the values back
 //! in reverse.
 //!

@@ -5,8 +5,11 @@
 //! starting at 1, and a counter in the low 32 bits) and, now and then, pops
 //! whatever is on top, which may be another thread's value. The vector's
 //! length wanders up and down, sometimes to zero, so the same slots are
-//! written, popped and written again many times. When every thread is done,
-//! the main thread drains what is left.
+//! written, popped and written again many times, and the length keeps coming
+//! back to values it had before: a pop that read the top element and then
+//! stalled must not succeed just because the length is the same again (the
+//! descriptor's stamp is what tells the two moments apart). When every thread
+//! is done, the main thread drains what is left.
 //!
 //! Then it checks the invariant that matters: every value pushed was popped
 //! exactly once, during the run or in the final drain. A value seen twice is

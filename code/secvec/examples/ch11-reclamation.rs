@@ -1,5 +1,6 @@
 //! Chapter 11, memory reclamation: a hazard pointer keeps a retired object
-//! alive for exactly as long as a reader needs it.
+//! alive for exactly as long as a reader needs it, and `SecVec` retires its
+//! write descriptors in blocks of 64.
 //!
 //! The first part uses `haphazard` directly. A shared pointer starts out at
 //! object 0. A reader thread protects it with a hazard pointer and then waits.
@@ -10,10 +11,16 @@
 //! its hazard pointer does the next reclamation free object 0 too. Every
 //! object counts its own drop, so the example can check what was freed.
 //!
-//! The second part runs a contended `SecVec` workload, which retires one
-//! descriptor per successful push or pop through the same global domain, and
-//! shows that it finishes with the element count it should have and leaves
-//! nothing behind for the domain once every thread is done.
+//! The second part watches one thread's blocks. It pushes 100 values, which
+//! takes 100 write descriptors: all 64 of a first block, which is retired as
+//! soon as its last write is finished, and 36 of a second one, which the
+//! thread keeps for its next writes. Pops, gets and lengths need no write
+//! descriptor, so they retire nothing. When the thread exits, it finishes the
+//! 28 positions it never used, and the second block goes too.
+//!
+//! The third part runs a contended `SecVec` workload through the same global
+//! domain and shows that once every thread has exited, the domain can free
+//! every block that is left, and a second pass finds nothing.
 //!
 //! ```text
 //! cargo run --release --example ch11-reclamation
@@ -22,7 +29,6 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
-use std::time::Instant;
 
 use haphazard::{AtomicPtr, Domain, HazardPointer};
 use secvec::SecVec;
@@ -115,12 +121,67 @@ fn hazard_pointers_by_hand() {
     );
 }
 
+/// A thread's write descriptors come in blocks of this many.
+const BLOCK_LEN: usize = 64;
+
+fn blocks_of_one_thread() {
+    // One full block and part of a second.
+    const PUSHES: usize = 100;
+    let domain = Domain::global();
+    let v = SecVec::new();
+    // Two meeting points: the pusher is done pushing; the pusher may exit.
+    let pushed = Barrier::new(2);
+    let may_exit = Barrier::new(2);
+
+    thread::scope(|s| {
+        let pusher = s.spawn(|| {
+            for i in 0..PUSHES as u64 {
+                v.push(i);
+            }
+            pushed.wait();
+            // Stay alive, and keep the partly used block, until told.
+            may_exit.wait();
+        });
+
+        pushed.wait();
+        // The pusher settled every one of its writes itself, so the first
+        // block's 64 positions are all finished and it was retired; the
+        // domain has not scanned since (it waits for about a thousand).
+        let freed = domain.eager_reclaim();
+        println!("blocks:  {PUSHES} pushes filled 1 block of {BLOCK_LEN}, reclaim frees {freed}");
+        assert_eq!(freed, 1);
+
+        // None of these writes a slot, so none takes a write descriptor.
+        for i in 0..PUSHES / 2 {
+            assert_eq!(v.get(i), Some(i as u64));
+            assert!(v.pop().is_some());
+            assert_eq!(v.len(), PUSHES - 1 - i);
+        }
+        let freed = domain.eager_reclaim();
+        println!(
+            "blocks:  {} pops, gets and lens retire nothing, reclaim frees {freed}",
+            PUSHES / 2
+        );
+        assert_eq!(freed, 0);
+
+        may_exit.wait();
+        // Unlike the end of the scope, `join` waits until the thread has
+        // exited and dropped its thread-locals, slab included.
+        pusher.join().unwrap();
+        let unused = BLOCK_LEN - PUSHES % BLOCK_LEN;
+        let freed = domain.eager_reclaim();
+        println!(
+            "blocks:  the pusher exited and finished its {unused} unused positions, reclaim frees {freed}"
+        );
+        assert_eq!(freed, 1);
+    });
+}
+
 fn secvec_workload() {
     const THREADS: u64 = 2;
     const ROUNDS: u64 = 100_000;
 
     let v = SecVec::new();
-    let start = Instant::now();
     let popped: u64 = thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -138,8 +199,9 @@ fn secvec_workload() {
                 })
             })
             .collect();
-        // A reader that keeps protecting descriptors while they are replaced.
-        s.spawn(|| {
+        // A reader that helps whenever it finds a write pending, and so
+        // guards the block of that write while it reads it.
+        let reader = s.spawn(|| {
             let mut reads = 0_u64;
             while reads < ROUNDS {
                 if v.get(0).is_some() {
@@ -148,26 +210,28 @@ fn secvec_workload() {
                 std::hint::black_box(v.len());
             }
         });
-        workers.into_iter().map(|w| w.join().unwrap()).sum()
+        // Join each thread, so that it has exited and its slab has finished
+        // the positions it never used before we look at the domain.
+        let popped = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        reader.join().unwrap();
+        popped
     });
-    let elapsed = start.elapsed();
 
     let pushed = THREADS * ROUNDS;
     let left = v.len() as u64;
-    println!(
-        "secvec:  {THREADS} threads pushed {pushed} and popped {popped}, {left} left, in {:.0?}",
-        elapsed
-    );
+    println!("secvec:  {THREADS} threads pushed {pushed} and popped {popped}, {left} left");
     assert_eq!(pushed, popped + left);
 
-    // Every thread is done, so no hazard pointer guards a descriptor: what
-    // the domain still holds can all go now, and a second pass finds nothing.
-    let pending = Domain::global().eager_reclaim();
-    println!("secvec:  descriptors still waiting in the domain, now freed: {pending}");
+    // Every thread has exited: every block is finished and retired, and no
+    // hazard pointer guards one. What the domain still holds can all go
+    // now, and a second pass finds nothing.
+    let waiting = Domain::global().eager_reclaim();
+    println!("secvec:  blocks still waiting in the domain, now freed: {waiting}");
     assert_eq!(Domain::global().eager_reclaim(), 0);
 }
 
 fn main() {
     hazard_pointers_by_hand();
+    blocks_of_one_thread();
     secvec_workload();
 }

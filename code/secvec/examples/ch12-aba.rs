@@ -1,8 +1,9 @@
-//! Chapter 12, the ABA problem: a stale compare-and-swap lands on a slot that
-//! merely *looks* unchanged, unless the slot carries a version.
+//! Chapter 12, the ABA problem: a stale compare-and-swap lands on a word that
+//! merely *looks* unchanged, unless the word carries a counter that never
+//! goes back.
 //!
 //! The first part replays, in one thread and in a fixed order, the
-//! interleaving that the chapter describes. A helper plans to complete a
+//! interleaving that the chapter starts with. A helper plans to complete a
 //! pending write `A -> B` and checks that the slot holds `A`; before its
 //! compare-and-swap runs, another thread applies the write (`A -> B`), pops
 //! the element and pushes `A` again (`B -> A`). Then the helper's stale
@@ -11,7 +12,15 @@
 //! version, as `secvec` does. The example counts in how many trials the stale
 //! write lands: in all of them without the version, in none with it.
 //!
-//! The second part stresses a real `SecVec`: threads push and pop the same
+//! The second part replays the same trick one level up, on the vector's
+//! descriptor. A pop reads the size `n` and the last element, and stalls
+//! before its compare-and-swap from `n` to `n - 1`; meanwhile another thread
+//! pops that element and pushes a new one, so the size is `n` again. On a
+//! descriptor that holds only the size, the stale pop lands; on one that
+//! holds the size and a stamp, as an idle `secvec` descriptor does, it never
+//! does.
+//!
+//! The third part stresses a real `SecVec`: threads push and pop the same
 //! three values, so slots keep going back to values they held before, and the
 //! example checks that every value pushed is popped or still there exactly
 //! as often as it was pushed.
@@ -22,7 +31,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::Instant;
 
 use portable_atomic::AtomicU128;
 use secvec::SecVec;
@@ -44,9 +52,10 @@ fn trial_values(trial: u64) -> (u64, u64) {
     }
 }
 
-/// Packs bits and version the way a versioned slot holds them.
-fn word(bits: u64, version: u64) -> u128 {
-    (u128::from(version) << 64) | u128::from(bits)
+/// Packs two halves into one 128-bit word: bits and version, the way a
+/// versioned slot holds them, or size and stamp for a descriptor.
+fn word(low: u64, high: u64) -> u128 {
+    (u128::from(high) << 64) | u128::from(low)
 }
 
 /// One trial on a slot that holds only the bits. Returns whether the
@@ -113,6 +122,71 @@ fn replay() {
     assert_eq!(versioned_landed, 0);
 }
 
+/// One stalled pop on a descriptor that holds only the size. Returns whether
+/// the stale pop's compare-and-swap landed.
+fn size_only_trial(n: u64) -> bool {
+    let descriptor = AtomicU64::new(n);
+    // The stalled pop reads the size (and would read slot `n - 1`)...
+    let seen = descriptor.load(Ordering::Acquire);
+    // ...and is preempted. Another thread pops slot `n - 1` and pushes a
+    // new element into it: `n -> n - 1 -> n`.
+    assert!(descriptor
+        .compare_exchange(n, n - 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok());
+    assert!(descriptor
+        .compare_exchange(n - 1, n, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok());
+    // The stale pop lands: it returns the element popped already, and the
+    // new one is cut off beyond the end.
+    descriptor
+        .compare_exchange(seen, seen - 1, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
+/// The same on a descriptor that holds the size and a stamp, which every
+/// change increments: a pop by one, a push by one as it settles.
+fn stamped_trial(n: u64) -> bool {
+    let descriptor = AtomicU128::new(word(n, 0));
+    let seen = descriptor.load(Ordering::Acquire);
+    // (n, 0) -> (n - 1, 1) -> (n, 2).
+    assert!(descriptor
+        .compare_exchange(
+            word(n, 0),
+            word(n - 1, 1),
+            Ordering::AcqRel,
+            Ordering::Acquire
+        )
+        .is_ok());
+    assert!(descriptor
+        .compare_exchange(
+            word(n - 1, 1),
+            word(n, 2),
+            Ordering::AcqRel,
+            Ordering::Acquire
+        )
+        .is_ok());
+    // Same size as the pop saw, but stamp 2 instead of 0.
+    let landed = descriptor
+        .compare_exchange(seen, word(n - 1, 1), Ordering::AcqRel, Ordering::Acquire)
+        .is_ok();
+    assert_eq!(descriptor.load(Ordering::Acquire) == word(n, 2), !landed);
+    landed
+}
+
+fn replay_stalled_pop() {
+    let mut size_only_landed = 0;
+    let mut stamped_landed = 0;
+    for n in 1..=TRIALS {
+        size_only_landed += u64::from(size_only_trial(n));
+        stamped_landed += u64::from(stamped_trial(n));
+    }
+    println!("\nreplayed the stalled-pop interleaving {TRIALS} times");
+    println!("  size only (AtomicU64):       stale pop landed {size_only_landed} times");
+    println!("  size + stamp (AtomicU128):   stale pop landed {stamped_landed} times");
+    assert_eq!(size_only_landed, TRIALS);
+    assert_eq!(stamped_landed, 0);
+}
+
 /// How many different values the stress pushes.
 const VALUES: usize = 3;
 
@@ -121,7 +195,6 @@ fn stress() {
     const OPS: u64 = 100_000;
 
     let v = SecVec::new();
-    let start = Instant::now();
     // Per thread: how often it pushed and popped each value.
     let counts: Vec<([u64; VALUES], [u64; VALUES])> = thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
@@ -151,16 +224,12 @@ fn stress() {
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
-    let elapsed = start.elapsed();
 
     let mut left = [0_u64; VALUES];
     while let Some(value) = v.pop() {
         left[value as usize] += 1;
     }
-    println!(
-        "\nstress: {THREADS} threads, {OPS} random pushes/pops each, values 0..{VALUES}, {:.0?}",
-        elapsed
-    );
+    println!("\nstress: {THREADS} threads, {OPS} random pushes/pops each, values 0..{VALUES}");
     for value in 0..VALUES {
         let pushed: u64 = counts.iter().map(|(p, _)| p[value]).sum();
         let popped: u64 = counts.iter().map(|(_, p)| p[value]).sum();
@@ -179,5 +248,6 @@ fn stress() {
 
 fn main() {
     replay();
+    replay_stalled_pop();
     stress();
 }

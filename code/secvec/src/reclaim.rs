@@ -1,18 +1,20 @@
-//! Memory reclamation for write descriptors, with hazard pointers from
-//! `haphazard`.
+//! Memory reclamation for blocks of write descriptors, with hazard pointers
+//! from `haphazard`.
 //!
-//! A replaced write descriptor cannot be freed on the spot: another thread
-//! may have loaded the vector's descriptor a moment earlier and be about to
-//! read the write it names. Before reading a write descriptor, a thread
-//! *protects* it: it publishes the pointer in a hazard pointer and checks that
-//! the descriptor naming it is still current. The thread that replaces a
-//! pending descriptor *retires* its write, and the domain frees it only once
-//! no hazard pointer names it. Every write descriptor lives in haphazard's
-//! global domain.
+//! A write descriptor cannot be freed as soon as the descriptor naming it is
+//! replaced: another thread may have loaded the vector's descriptor a moment
+//! earlier and be about to read the write it names. Before reading a write
+//! descriptor, a thread *protects* its block: it publishes the block's address
+//! in a hazard pointer and checks that the descriptor naming the write is
+//! still current. The thread that replaces a pending descriptor *finishes*
+//! its write (see `block.rs`); the thread that finishes the last write of a
+//! block *retires* the block, and the domain frees it only once no hazard
+//! pointer names it. Every block lives in haphazard's global domain.
 //!
-//! Each thread keeps one hazard pointer for all its operations on any
-//! `SecVec` (see [`with_hazard`]): taking a fresh one from the domain for
-//! every operation would walk and lock the domain's shared list of records.
+//! Each thread keeps one hazard pointer and one slab of write descriptors for
+//! all its operations on any `SecVec` (see [`with_local`]): taking a fresh
+//! hazard pointer from the domain for every operation would walk and lock the
+//! domain's shared list of records.
 
 #[cfg(not(loom))]
 use std::cell::RefCell;

@@ -367,7 +367,9 @@ impl<T: Element> SecVec<T> {
             // block could be freed and its place reused by another pending
             // descriptor before our `settle` below compares against it. No
             // fence is needed: whoever replaces `pending` does so with a
-            // swap that reads ours, which publishes the hazard to it.
+            // swap that reads ours, which publishes the hazard to it. (Loom
+            // never reuses a freed address, so no model can fail without
+            // this line; it rests on the argument above.)
             local.hazard.protect_raw(write.block().as_ptr());
             let pending = Descriptor::Pending {
                 size: new_size,

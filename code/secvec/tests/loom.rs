@@ -278,8 +278,8 @@ fn aba_idle_descriptor() {
 /// The helper thread's `pop` finds the push of 7 pending and helps it; loom
 /// preempts it between checking the slot and swapping it. Meanwhile the main
 /// thread finishes its push, pops the 7, pushes 0 into the same slot, and
-/// pushes 5 (whose descriptor completes the write of 0, so no later helper
-/// re-applies it). If the stale swap of 7 landed, the vector would hold 7
+/// pushes 5 (by then the push of 0 has applied and settled its own write,
+/// so no later helper re-applies it). If the stale swap of 7 landed, the vector would hold 7
 /// where 0 belongs, and 7 would be counted twice.
 ///
 /// The main thread runs the long sequence so that the scenario needs only two

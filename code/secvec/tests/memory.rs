@@ -1,13 +1,16 @@
 //! Memory accounting: a counting global allocator shows that a dropped
-//! `SecVec` gives back everything it allocated, buckets and descriptors,
-//! including after concurrent use.
+//! `SecVec` gives back everything it allocated, buckets and blocks of write
+//! descriptors, including after concurrent use.
 //!
-//! Replaced descriptors are not freed at once: they wait in `haphazard`'s
-//! global domain until no hazard pointer guards them, and the domain only
-//! scans now and then (after about a thousand retirements, or every two
-//! seconds). So each check first asks the domain to reclaim everything it
-//! can with `Domain::global().eager_reclaim()`, and only then compares the
-//! bytes in use with the figure from before the vector existed.
+//! Blocks of write descriptors are not freed at once: a block is retired only
+//! when all 64 of its writes are done with (a thread's partly used block when
+//! the thread exits), and then waits in `haphazard`'s global domain until no
+//! hazard pointer guards it; the domain only scans now and then (after about
+//! a thousand retirements). So each check first asks the domain to reclaim
+//! everything it can with `Domain::global().eager_reclaim()`, and only then
+//! compares the bytes in use with the figure from before the vector existed.
+//! The measuring thread keeps one partly used block throughout, which is in
+//! both figures.
 //!
 //! The allocator counts the whole test binary, so this file holds a single
 //! `#[test]` that runs its checks one after another: with two tests, the
