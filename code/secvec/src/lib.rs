@@ -33,8 +33,8 @@
 //! - `descriptor`: the size and at most one pending slot write are described
 //!   by a descriptor, a 128-bit value swapped in with one compare-and-swap.
 //!   An idle descriptor carries a stamp that never repeats; a pending one
-//!   names a write descriptor. Every operation first completes the pending
-//!   write it finds.
+//!   names a write descriptor. Every operation that changes the vector, and a
+//!   `get` that finds a write owed, first completes that write.
 //! - `block`: write descriptors are carved out of per-thread blocks of 64,
 //!   and a block is retired once all of its write descriptors are done with.
 //! - `reclaim`: blocks are retired to `haphazard`'s hazard pointer domain and
