@@ -170,12 +170,20 @@ impl Buckets {
     }
 
     /// How many slots the allocated buckets hold together.
+    ///
+    /// Buckets are only ever allocated in order (a push needs the buckets
+    /// below its index already, and `reserve` goes from the first up), so the
+    /// allocated ones are always a prefix of the table, and the count stops
+    /// at the first empty pointer. Counting every non-empty pointer instead
+    /// could mix moments: a reader paused after seeing bucket 10 empty could
+    /// then count buckets 11 and 12, allocated meanwhile, and report a
+    /// capacity that no moment ever had.
     pub(crate) fn capacity(&self) -> usize {
         self.pointers
             .iter()
-            .enumerate()
             // Relaxed: only the count is wanted, no slot is read through it.
-            .filter(|(_, pointer)| !pointer.load(Ordering::Relaxed).is_null())
+            .take_while(|pointer| !pointer.load(Ordering::Relaxed).is_null())
+            .enumerate()
             .map(|(k, _)| bucket_len(k))
             .sum()
     }

@@ -340,6 +340,10 @@ pub fn run(args: &[String]) -> Result {
     write("throughput.md", throughput_table(&measurements))?;
     write("ratios.md", ratio_table(&measurements))?;
     write("targets.md", target_table(&measurements))?;
+    write(
+        "before-after.md",
+        before_after_table(&measurements, &out_dir.join(BASELINE)),
+    )?;
     write("hazard.md", hazard_table(&measurements))?;
     write("memory.md", memory_table(&memory))?;
     write(
@@ -707,6 +711,51 @@ fn target_table(measurements: &[Measurement]) -> String {
             code(t.peer),
             times(t.at_least),
         );
+    }
+    md
+}
+
+/// The first version's results (a heap descriptor per operation), kept in
+/// the book's folder so that every run can be compared with them.
+const BASELINE: &str = "baseline.csv";
+
+/// SecVec's throughput in `baseline` (a `results.csv` of an earlier run)
+/// beside this run's, at 1 and 2 threads.
+fn before_after_table(measurements: &[Measurement], baseline: &Path) -> String {
+    let Ok(text) = fs::read_to_string(baseline) else {
+        return format!("(no baseline: {} is missing)\n", baseline.display());
+    };
+    let before = |workload: &str, threads: u32| {
+        text.lines().skip(1).find_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let matches = fields.len() == 4
+                && fields[0] == workload
+                && fields[1] == SECVEC
+                && fields[2] == threads.to_string();
+            matches.then(|| fields[3].parse::<f64>().ok()).flatten()
+        })
+    };
+    let mut md = String::from(
+        "| workload | threads | first version, Mops/s | this run, Mops/s | change |\n\
+         | --- | ---: | ---: | ---: | ---: |\n",
+    );
+    for workload in &WORKLOADS {
+        for threads in [1, 2] {
+            let old = before(workload.id, threads);
+            let new = find(measurements, workload.id, SECVEC, threads).map(|m| m.ops_per_sec);
+            let cell = |v: Option<f64>| v.map_or("–".to_string(), mops);
+            let change = match (old, new) {
+                (Some(old), Some(new)) => times(new / old),
+                _ => "–".to_string(),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {threads} | {} | {} | {change} |",
+                workload.title,
+                cell(old),
+                cell(new)
+            );
+        }
     }
     md
 }
