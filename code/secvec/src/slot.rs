@@ -70,6 +70,30 @@ impl Slot {
         SlotWord::unpack(self.0.load(Ordering::Acquire))
     }
 
+    // ANCHOR: load_for_write
+    /// Reads bits and version like [`load`](Self::load), but with a
+    /// compare-and-swap of zero for zero, which leaves the slot as it is.
+    ///
+    /// A push reads the slot it is about to write. The first access to a page
+    /// of a fresh bucket decides how the operating system maps it: a read maps
+    /// the shared page of zeros, and the write that follows must then copy it
+    /// and flush the stale mapping from every core's TLB (an interrupt for
+    /// each core running the program). A compare-and-swap is a write access
+    /// whether or not it succeeds, so the page is mapped once, writable.
+    #[inline]
+    pub(crate) fn load_for_write(&self) -> SlotWord {
+        // AcqRel/Acquire: as `load`, this must see everything written before
+        // the word it returns; the swap of 0 for 0 changes nothing.
+        let word = match self
+            .0
+            .compare_exchange(0, 0, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(zero) | Err(zero) => zero,
+        };
+        SlotWord::unpack(word)
+    }
+    // ANCHOR_END: load_for_write
+
     /// Writes `new` if the slot still holds exactly `expected`, bits *and*
     /// version. Returns whether this call did the write.
     #[inline]
@@ -99,6 +123,19 @@ mod tests {
             version: 42,
         };
         assert_eq!(SlotWord::unpack(word.pack()), word);
+    }
+
+    #[test]
+    fn load_for_write_reads_and_changes_nothing() {
+        let slot = Slot(AtomicU128::new(0));
+        assert_eq!(slot.load_for_write(), slot.load());
+        let word = SlotWord {
+            bits: 7,
+            version: 3,
+        };
+        assert!(slot.replace(slot.load(), word));
+        assert_eq!(slot.load_for_write(), word);
+        assert_eq!(slot.load(), word);
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl<T: Element> SecVec<T> {
         loop {
             let (size, stamp) = self.idle();
             let slot = self.buckets.slot_or_allocate(size);
-            let old = slot.load();
+            let old = slot.load_for_write();
             let op = WriteOp {
                 index: size,
                 old,
