@@ -212,6 +212,7 @@ mod tests {
                 index: 0,
                 old: word,
                 new: word,
+                raise: None,
             },
             stamp,
         }

@@ -19,6 +19,7 @@
 
 use crate::block::WriteRef;
 use crate::buckets::Buckets;
+use crate::floor::{Floor, FloorChange};
 use crate::slot::SlotWord;
 use crate::sync::{AtomicU128, Ordering};
 
@@ -65,6 +66,8 @@ pub(crate) struct WriteOp {
     pub(crate) old: SlotWord,
     /// The contents to leave there: new bits, version one higher.
     pub(crate) new: SlotWord,
+    /// A rise of the floor that comes with this write (pushes only).
+    pub(crate) raise: Option<FloorChange>,
 }
 // ANCHOR_END: descriptor
 
@@ -149,7 +152,8 @@ impl DescriptorCell {
 
 impl WriteOp {
     // ANCHOR: apply
-    /// Puts `new` into the slot if it still holds `old`.
+    /// Puts `new` into the slot if it still holds `old`, and raises the
+    /// floor if the write carries a rise and the floor is still as it was.
     ///
     /// If the write was already applied, by us or by a helper, the slot's
     /// version has moved past `old.version` and nothing happens. That also
@@ -157,7 +161,7 @@ impl WriteOp {
     /// went back to `old.bits`, the version did not, so a stale write can
     /// never land.
     #[inline]
-    pub(crate) fn apply(&self, buckets: &Buckets) {
+    pub(crate) fn apply(&self, buckets: &Buckets, floor: &Floor) {
         let slot = buckets
             .slot(self.index)
             .expect("a write's bucket is allocated before its descriptor is published");
@@ -165,6 +169,10 @@ impl WriteOp {
         // case for helpers) we skip the far costlier compare-and-swap.
         if slot.load() == self.old {
             slot.replace(self.old, self.new);
+        }
+        // Checked on its own: a thread may have stalled between the two.
+        if let Some(raise) = self.raise {
+            floor.apply(raise);
         }
     }
     // ANCHOR_END: apply
@@ -194,6 +202,7 @@ mod tests {
                     bits: 9,
                     version: 1,
                 },
+                raise: None,
             },
             stamp: 2,
         });

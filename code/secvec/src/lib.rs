@@ -39,6 +39,10 @@
 //!   and a block is retired once all of its write descriptors are done with.
 //! - `reclaim`: blocks are retired to `haphazard`'s hazard pointer domain and
 //!   freed once no reader guards them.
+//! - `floor`: a length the vector is known not to be below, kept on a
+//!   quiet cache line of its own. A `get` below it reads the slot without
+//!   touching the descriptor. Pops lower it before shrinking the vector past
+//!   it; pushes raise it, rarely, as part of their pending write.
 //! - [`Element`]: elements are `Copy` plain data of at most eight bytes,
 //!   checked at compile time.
 //! - `sync`: one shim swaps every atomic for `loom`'s under `cfg(loom)`, so
@@ -50,8 +54,9 @@
 //! take effect at one instant between its call and its return. `push`, `pop`
 //! and `set` are lock-free: a thread retries only because another thread's
 //! operation succeeded. `len` is wait-free: one atomic load. `get` is a load
-//! of the descriptor and one of the slot, unless it finds a write pending,
-//! which it helps to finish first (lock-free).
+//! of the floor and one of the slot when the index is below the floor;
+//! otherwise it loads the descriptor, and if it finds a write pending it
+//! helps to finish it first (lock-free).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -60,6 +65,7 @@ mod block;
 pub mod buckets;
 mod descriptor;
 mod element;
+mod floor;
 mod impls;
 mod iter;
 mod reclaim;

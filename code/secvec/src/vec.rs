@@ -8,6 +8,7 @@ use crate::block::WriteRef;
 use crate::buckets::{capacity_overflow, Buckets};
 use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor, WriteOp};
 use crate::element::{from_bits, to_bits, Element};
+use crate::floor::Floor;
 use crate::reclaim::{protect_write, with_local};
 use crate::sync::pause;
 
@@ -39,6 +40,9 @@ pub struct SecVec<T: Element> {
     /// Every operation reads this word and every change swaps it, so it is
     /// the hottest word of the vector and gets a cache line to itself.
     descriptor: CachePadded<DescriptorCell>,
+    /// A length the vector is known not to be below. It changes rarely, so
+    /// a `get` below it reads a line that stays in every core's cache.
+    floor: CachePadded<Floor>,
     /// Slots store `T` as bits; this keeps the type, and `T`'s auto traits
     /// out of the picture (see the `Send` and `Sync` impls below).
     _marker: PhantomData<*const T>,
@@ -71,6 +75,7 @@ impl<T: Element> SecVec<T> {
                 size: 0,
                 stamp: 0,
             })),
+            floor: CachePadded::new(Floor::new()),
             _marker: PhantomData,
         }
     }
@@ -119,6 +124,9 @@ impl<T: Element> SecVec<T> {
                 index: size,
                 old,
                 new: old.followed_by(bits),
+                // Once the vector has grown to four times its floor, the
+                // floor rises with this write (see `floor.rs`).
+                raise: self.floor.load().raise_for(size + 1),
             };
             if self.write_through(size, stamp, size + 1, op) {
                 return;
@@ -143,6 +151,13 @@ impl<T: Element> SecVec<T> {
         loop {
             let (size, stamp) = self.idle();
             let index = size.checked_sub(1)?;
+            // The floor must never be above the length: lower it first,
+            // then look again. It cannot rise before our swap below without
+            // a write being published, which would make that swap fail.
+            if let Some(fall) = self.floor.load().lower_for(index) {
+                self.floor.apply(fall);
+                continue;
+            }
             let bits = self.slot_below_size(index).load().bits;
             let current = Descriptor::Idle { size, stamp };
             let next = Descriptor::Idle {
@@ -173,6 +188,15 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.get(2), None);
     /// ```
     pub fn get(&self, index: usize) -> Option<T> {
+        // Below the floor the index is in the vector for sure: read the slot
+        // and leave the descriptor's busy cache line alone.
+        if index < self.floor.load().value() {
+            // SAFETY: the floor is only ever raised by a push whose
+            // descriptor counts every element below the new floor as
+            // written, so the push of this element was applied before the
+            // raise we read (see `floor.rs`).
+            return Some(unsafe { self.element(index) });
+        }
         let size = match self.descriptor.load() {
             Descriptor::Idle { size, .. } => size,
             // A slot write is owed, perhaps to this very index: help it
@@ -182,11 +206,23 @@ impl<T: Element> SecVec<T> {
         if index >= size {
             return None;
         }
+        // SAFETY: `index` was below the size of an idle descriptor, and such
+        // a descriptor owes no write: every slot below its size is written.
+        Some(unsafe { self.element(index) })
+    }
+
+    /// The element in the slot at `index`.
+    ///
+    /// # Safety
+    ///
+    /// A push to `index` was applied before the atomic load that told the
+    /// caller the index is in the vector. That push stored bits made by
+    /// `to_bits::<T>`, and so does every write to the slot after it.
+    #[inline]
+    unsafe fn element(&self, index: usize) -> T {
         let bits = self.slot_below_size(index).load().bits;
-        // SAFETY: `index` was below the size of an idle descriptor, so the
-        // slot had been written with `to_bits::<T>` bits by then, and every
-        // later write to it stores bits made the same way.
-        Some(unsafe { from_bits(bits) })
+        // SAFETY: the slot holds the bits of a `T`, by the caller's promise.
+        unsafe { from_bits(bits) }
     }
     // ANCHOR_END: get
 
@@ -214,6 +250,7 @@ impl<T: Element> SecVec<T> {
                 index,
                 old,
                 new: old.followed_by(bits),
+                raise: None,
             };
             // Same size, one pending write: a set goes through the
             // descriptor like a push, so it is ordered with every push and
@@ -327,7 +364,7 @@ impl<T: Element> SecVec<T> {
                 if let Some(owed) =
                     protect_write(&mut local.hazard, &self.descriptor, current, write)
                 {
-                    owed.op.apply(&self.buckets);
+                    owed.op.apply(&self.buckets, &self.floor);
                     self.settle(size, write, owed.stamp);
                 }
             });
@@ -380,7 +417,7 @@ impl<T: Element> SecVec<T> {
                 return false;
             }
             local.writes.published();
-            op.apply(&self.buckets);
+            op.apply(&self.buckets, &self.floor);
             self.settle(new_size, write, stamp);
             true
         })

@@ -306,3 +306,42 @@ fn aba_stale_helper() {
     });
 }
 // ANCHOR_END: aba
+
+// ANCHOR: floor
+/// A push that raises the floor races pops that take the length back down.
+///
+/// `[10, 11, 12]` has a floor of 0; the push to four elements raises it to 2.
+/// Meanwhile another thread pops three times, which may leave one element.
+/// Whatever the order, the floor must end at or below the length: a `get`
+/// below the floor skips the descriptor, so a floor left above the length
+/// would return an element that was popped. Two bugs fail this model: a pop
+/// that shrinks the vector without lowering the floor first, and a raise
+/// that lands after its write was settled (by then pops may have shrunk the
+/// vector below it).
+#[test]
+fn floor_rise_during_pops() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![10, 11, 12]));
+        let popper = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || [v.pop(), v.pop(), v.pop()])
+        };
+        v.push(13);
+        // While the pops may still run, index 0 always holds an element.
+        assert!(v.get(0).is_some());
+        let popped = popper.join().unwrap();
+
+        let len = v.len();
+        for index in 0..5 {
+            assert_eq!(
+                v.get(index).is_some(),
+                index < len,
+                "get({index}) with length {len}"
+            );
+        }
+        let mut seen: Vec<u32> = drain(&v);
+        seen.extend(popped.into_iter().flatten());
+        assert_eq!(sorted(seen), [10, 11, 12, 13]);
+    });
+}
+// ANCHOR_END: floor

@@ -622,6 +622,127 @@ fn iterate_during_pushes_and_pops() {
 }
 
 // ---------------------------------------------------------------------------
+// Reads while the length rises and falls across the floor
+// ---------------------------------------------------------------------------
+
+/// One writer's schedule: the length climbs to a random height and falls back
+/// to a random low point, round after round, so the floor rises and falls
+/// many times. Operation `k` (counting from 1) pushes the value `k` if
+/// `pushes[k]`; `len[k]` is the length after it (`len[0] = 0`).
+struct Schedule {
+    pushes: Vec<bool>,
+    len: Vec<u64>,
+    /// For the push of operation `k`: the operation that pops it, or
+    /// `u64::MAX` if it is never popped.
+    popped_by: Vec<u64>,
+}
+
+impl Schedule {
+    fn new(rounds: u64) -> Schedule {
+        let mut rng = XorShift::new(77);
+        let (mut pushes, mut len) = (vec![false], vec![0]);
+        let mut popped_by = vec![u64::MAX];
+        // The push operation at each index, like a stack of op numbers.
+        let mut stack: Vec<u64> = Vec::new();
+        for _ in 0..rounds {
+            let high = 64 + rng.below(960);
+            let low = rng.below(high / 4);
+            for (target, push) in [(high, true), (low, false)] {
+                while if push {
+                    (stack.len() as u64) < target
+                } else {
+                    stack.len() as u64 > target
+                } {
+                    let k = pushes.len() as u64;
+                    pushes.push(push);
+                    popped_by.push(u64::MAX);
+                    if push {
+                        stack.push(k);
+                    } else {
+                        let p = stack.pop().expect("the low point is below the high one");
+                        popped_by[p as usize] = k;
+                    }
+                    len.push(stack.len() as u64);
+                }
+            }
+        }
+        Schedule {
+            pushes,
+            len,
+            popped_by,
+        }
+    }
+
+    /// Whether `get(index)` may return `result` if it started after
+    /// operation `first` and ended before operation `last + 1` finished:
+    /// some state after an operation in `first..=last + 1` must agree.
+    fn allows(&self, index: u64, result: Option<u64>, first: u64, last: u64) -> bool {
+        let last = (last + 1).min(self.len.len() as u64 - 1);
+        match result {
+            None => (first..=last).any(|k| self.len[k as usize] <= index),
+            Some(p) => {
+                // `p` is a push that put its value at `index`, was done by
+                // `last + 1` and was not popped before `first`.
+                let k = p as usize;
+                k < self.pushes.len()
+                    && self.pushes[k]
+                    && self.len[k] == index + 1
+                    && p <= last
+                    && self.popped_by[k] > first
+            }
+        }
+    }
+}
+
+/// One thread pushes and pops on a fixed schedule, publishing how many
+/// operations it has finished; reader threads `get` random indices and check
+/// each answer against the schedule: an element may be returned only if it
+/// was at that index at some moment during the `get`, and `None` only if
+/// the length was at or below the index. This is what catches a floor left
+/// above the length, since a `get` below the floor never reads the
+/// descriptor.
+#[test]
+fn gets_while_the_length_rises_and_falls() {
+    let schedule = Schedule::new(scaled(1000));
+    let v = SecVec::new();
+    let finished = AtomicUsize::new(0);
+    let checked = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for r in 0..2 {
+            let (v, schedule, finished, checked) = (&v, &schedule, &finished, &checked);
+            s.spawn(move || {
+                let mut rng = XorShift::new(500 + r);
+                let end = schedule.pushes.len() - 1;
+                loop {
+                    let first = finished.load(Ordering::Acquire);
+                    let index = rng.below(1024);
+                    let result = v.get(index as usize);
+                    let last = finished.load(Ordering::Acquire);
+                    assert!(
+                        schedule.allows(index, result, first as u64, last as u64),
+                        "get({index}) = {result:?} between operations {first} and {last}"
+                    );
+                    checked.fetch_add(1, Ordering::Relaxed);
+                    if first == end {
+                        break;
+                    }
+                }
+            });
+        }
+        for k in 1..schedule.pushes.len() {
+            if schedule.pushes[k] {
+                v.push(k as u64);
+            } else {
+                assert!(v.pop().is_some());
+            }
+            finished.store(k, Ordering::Release);
+        }
+    });
+    assert_eq!(v.len() as u64, *schedule.len.last().unwrap());
+    assert!(checked.load(Ordering::Relaxed) >= 2);
+}
+
+// ---------------------------------------------------------------------------
 // Reserve and capacity during pushes
 // ---------------------------------------------------------------------------
 
