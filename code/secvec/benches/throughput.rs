@@ -378,9 +378,10 @@ fn benches(c: &mut Criterion) {
 
 criterion_group! {
     name = throughput;
-    // 10 samples of 4 s after 1 s of warm-up per benchmark keeps the 88
-    // benchmarks near ten minutes on two cores; `cargo xtask bench --quick`
-    // shortens both times on the command line.
+    // 10 samples of 4 s after 1 s of warm-up when run by hand. `cargo xtask
+    // bench` instead runs three passes of 1.5 s after 0.5 s (the median of
+    // passes minutes apart resists a noisy minute on a shared machine), and
+    // `--quick` one pass of 0.5 s after 0.2 s, both on the command line.
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))

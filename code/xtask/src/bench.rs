@@ -16,11 +16,13 @@ use serde_json::Value;
 use crate::cmd::{self, cargo, repo_root};
 use crate::Result;
 
-pub const USAGE: &str = "bench [--quick] [--filter SUBSTR]";
+pub const USAGE: &str = "bench [--quick] [--passes N] [--filter SUBSTR]";
 pub const ABOUT: &str = "Benchmark SecVec against Mutex<Vec>, RwLock<Vec>, \
-     parking_lot and boxcar (about 12 minutes on 2 cores) and write book/performance/. \
-     --quick: short runs that check the pipeline (about 2 minutes); --filter: only the \
-     benchmarks whose id (workload/implementation/threads) contains SUBSTR.";
+     parking_lot and boxcar (about 15 minutes on 2 cores) and write book/performance/. \
+     The throughput benchmarks run in 3 passes and each result is the median of the \
+     passes. --quick: one short pass that checks the pipeline (about 2 minutes); \
+     --passes N: N passes instead; --filter: only the benchmarks whose id \
+     (workload/implementation/threads) contains SUBSTR.";
 
 /// Thread counts the throughput benchmark runs at.
 const THREADS: [u32; 4] = [1, 2, 4, 8];
@@ -141,27 +143,38 @@ const TARGETS: [Target; 6] = [
 
 /// Criterion timing settings of one mode.
 struct Settings {
-    /// Extra arguments for the benchmark binaries (none: their defaults).
+    /// How many times the throughput benchmarks run; each result is the
+    /// median of the passes.
+    passes: usize,
+    /// Extra arguments for the throughput benchmark binary, per pass.
     args: &'static [&'static str],
+    /// Extra arguments for the hazard-pointer benchmark (none: its defaults).
+    hazard_args: &'static [&'static str],
     /// Warm-up plus measurement time of one throughput benchmark, seconds.
     seconds_per_benchmark: f64,
     /// Warm-up plus measurement time of one hazard-pointer benchmark.
     seconds_per_hazard_benchmark: f64,
-    /// How the run is described in machine.md.
+    /// How one pass is described in machine.md.
     description: &'static str,
 }
 
-/// The benchmarks' own defaults (see `criterion_group!` in each file).
+/// Three short passes rather than one long one: on a shared machine the
+/// noise comes and goes over minutes, and one noisy minute can halve a single
+/// result. The median of passes minutes apart shrugs that off.
 const FULL: Settings = Settings {
-    args: &[],
-    seconds_per_benchmark: 5.0,
+    passes: 3,
+    args: &["--warm-up-time", "0.5", "--measurement-time", "1.5"],
+    hazard_args: &[],
+    seconds_per_benchmark: 2.0,
     seconds_per_hazard_benchmark: 4.0,
-    description: "10 samples per benchmark after 1 s of warm-up, 4 s of measurement \
-                  (3 s for the hazard-pointer benchmarks)",
+    description: "10 samples per benchmark after 0.5 s of warm-up, 1.5 s of measurement \
+                  (the hazard-pointer benchmarks: one pass, 1 s and 3 s)",
 };
 
 const QUICK: Settings = Settings {
+    passes: 1,
     args: &["--warm-up-time", "0.2", "--measurement-time", "0.5"],
+    hazard_args: &["--warm-up-time", "0.2", "--measurement-time", "0.5"],
     seconds_per_benchmark: 0.7,
     seconds_per_hazard_benchmark: 0.7,
     description: "10 samples per benchmark after 0.2 s of warm-up, 0.5 s of measurement",
@@ -177,19 +190,25 @@ struct Measurement {
     group: String,
     function: String,
     threads: u32,
+    /// The median of `passes`.
     ops_per_sec: f64,
+    /// The result of each pass, in order (one value for a benchmark that
+    /// ran once).
+    passes: Vec<f64>,
     /// Whether criterion wrote it during this run (not an older one).
     fresh: bool,
 }
 
 struct Options {
     quick: bool,
+    passes: Option<usize>,
     filter: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>> {
     let mut options = Options {
         quick: false,
+        passes: None,
         filter: None,
     };
     let mut args = args.iter();
@@ -204,6 +223,15 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
             }
             other if other.starts_with("--filter=") => {
                 options.filter = Some(other["--filter=".len()..].to_string());
+            }
+            "--passes" => {
+                let value = args.next().ok_or_else(|| {
+                    format!("`--passes` needs a number\nusage: cargo xtask {USAGE}")
+                })?;
+                options.passes = Some(parse_passes(value)?);
+            }
+            other if other.starts_with("--passes=") => {
+                options.passes = Some(parse_passes(&other["--passes=".len()..])?);
             }
             "-h" | "--help" => {
                 println!("usage: cargo xtask {USAGE}\n{ABOUT}");
@@ -222,11 +250,24 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
     Ok(Some(options))
 }
 
+/// A pass count between 1 and 9.
+fn parse_passes(value: &str) -> Result<usize> {
+    match value.parse::<usize>() {
+        Ok(n @ 1..=9) => Ok(n),
+        _ => Err(format!(
+            "`--passes` takes a whole number from 1 to 9, not `{value}`"
+        )),
+    }
+}
+
 /// The command line that reruns this invocation, for error messages.
 fn rerun_line(options: &Options) -> String {
     let mut line = String::from("cargo xtask bench");
     if options.quick {
         line.push_str(" --quick");
+    }
+    if let Some(passes) = options.passes {
+        line.push_str(&format!(" --passes {passes}"));
     }
     if let Some(filter) = &options.filter {
         line.push_str(&format!(" --filter '{filter}'"));
@@ -266,13 +307,15 @@ pub fn run(args: &[String]) -> Result {
             options.filter.as_deref().unwrap_or_default()
         ));
     }
+    let passes = options.passes.unwrap_or(settings.passes);
     let expected = OVERHEAD
-        * (throughput_count as f64 * settings.seconds_per_benchmark
+        * (passes as f64 * throughput_count as f64 * settings.seconds_per_benchmark
             + hazard_count as f64 * settings.seconds_per_hazard_benchmark);
     println!(
-        "xtask: [1/4] running {} benchmarks ({throughput_count} throughput, {hazard_count} \
-         hazard-pointer), expected to take about {} plus compilation",
+        "xtask: [1/4] running {} benchmarks ({throughput_count} throughput, in {passes} \
+         pass{}; {hazard_count} hazard-pointer), expected to take about {} plus compilation",
         throughput_count + hazard_count,
+        if passes == 1 { "" } else { "es" },
         minutes(expected)
     );
 
@@ -283,33 +326,44 @@ pub fn run(args: &[String]) -> Result {
              the cores, so the numbers will be noisy"
         );
     }
-    let started = SystemTime::now();
-    let mut bench = cargo([
-        "bench",
-        "-p",
-        "secvec",
-        "--bench",
-        "throughput",
-        "--bench",
-        "hazard",
-        "--",
-    ]);
-    bench.args(settings.args);
-    if let Some(filter) = &options.filter {
-        // Criterion takes a regular expression; escape it to a substring.
-        bench.arg(regex_escape(filter));
+    let run_bench = |bench_name: &str, args: &[&str], label: &str| -> Result<Vec<Measurement>> {
+        println!("\nxtask: {label}");
+        let started = SystemTime::now();
+        let mut bench = cargo(["bench", "-p", "secvec", "--bench", bench_name, "--"]);
+        bench.args(args);
+        if let Some(filter) = &options.filter {
+            // Criterion takes a regular expression; escape it to a substring.
+            bench.arg(regex_escape(filter));
+        }
+        bench.env("CRITERION_HOME", &criterion_dir);
+        cmd::run(&mut bench).map_err(|e| {
+            format!("the benchmarks failed: {e}\nfix the error above, then rerun with: {rerun}")
+        })?;
+        read_results(&criterion_dir, started).map_err(|e| format!("{e}\nrerun with: {rerun}"))
+    };
+    let mut runs = Vec::new();
+    if throughput_count > 0 {
+        for pass in 1..=passes {
+            runs.push(run_bench(
+                "throughput",
+                settings.args,
+                &format!("throughput benchmarks, pass {pass} of {passes}"),
+            )?);
+        }
     }
-    bench.env("CRITERION_HOME", &criterion_dir);
-    cmd::run(&mut bench).map_err(|e| {
-        format!("the benchmarks failed: {e}\nfix the error above, then rerun with: {rerun}")
-    })?;
+    if hazard_count > 0 {
+        runs.push(run_bench(
+            "hazard",
+            settings.hazard_args,
+            "hazard-pointer benchmarks",
+        )?);
+    }
 
     println!(
         "\nxtask: [2/4] reading criterion's results from {}",
         criterion_dir.display()
     );
-    let measurements =
-        read_results(&criterion_dir, started).map_err(|e| format!("{e}\nrerun with: {rerun}"))?;
+    let measurements = combine(&runs);
     let stale = measurements.iter().filter(|m| !m.fresh).count();
     if stale > 0 {
         println!(
@@ -348,7 +402,7 @@ pub fn run(args: &[String]) -> Result {
     write("memory.md", memory_table(&memory))?;
     write(
         "machine.md",
-        machine(settings, options.filter.as_deref(), load),
+        machine(settings, passes, options.filter.as_deref(), load),
     )?;
     for workload in &WORKLOADS {
         let path = out_dir.join(format!("{}.svg", workload.id));
@@ -465,6 +519,45 @@ fn read_results(dir: &Path, started: SystemTime) -> Result<Vec<Measurement>> {
     Ok(measurements)
 }
 
+/// One measurement per benchmark from the results read after each
+/// invocation: a benchmark measured in several of them gets the median of
+/// its fresh results, one that none of them ran keeps its stale result.
+fn combine(runs: &[Vec<Measurement>]) -> Vec<Measurement> {
+    let mut by_id: BTreeMap<(String, String, u32), Measurement> = BTreeMap::new();
+    for run in runs {
+        for m in run {
+            let key = (m.group.clone(), m.function.clone(), m.threads);
+            match by_id.get_mut(&key) {
+                Some(seen) if m.fresh && seen.fresh => seen.passes.push(m.ops_per_sec),
+                Some(seen) if m.fresh => *seen = m.clone(),
+                Some(_) => {}
+                None => {
+                    by_id.insert(key, m.clone());
+                }
+            }
+        }
+    }
+    by_id
+        .into_values()
+        .map(|mut m| {
+            m.ops_per_sec = median(&m.passes);
+            m
+        })
+        .collect()
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
 fn find_new_folders(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -546,6 +639,7 @@ fn read_measurement(folder: &Path, started: SystemTime) -> Result<Option<Measure
         function,
         threads,
         ops_per_sec: elements / (nanos * 1e-9),
+        passes: vec![elements / (nanos * 1e-9)],
         fresh,
     }))
 }
@@ -693,8 +787,8 @@ fn title_of(workload: &str) -> &'static str {
 /// The project's targets against the measured ratios.
 fn target_table(measurements: &[Measurement]) -> String {
     let mut md = String::from(
-        "| workload | threads | SecVec ÷ | target | measured | met? |\n\
-         | --- | ---: | --- | ---: | ---: | --- |\n",
+        "| workload | threads | SecVec ÷ | target | measured (median) | each pass | met? |\n\
+         | --- | ---: | --- | ---: | ---: | ---: | --- |\n",
     );
     for t in &TARGETS {
         let measured = ratio(measurements, t.workload, t.peer, t.threads);
@@ -703,9 +797,13 @@ fn target_table(measurements: &[Measurement]) -> String {
             Some(r) => (times(r), "**no**"),
             None => ("–".to_string(), "not measured"),
         };
+        let each = pass_ratios(measurements, t.workload, t.peer, t.threads)
+            .map_or("–".to_string(), |rs| {
+                rs.iter().map(|r| times(*r)).collect::<Vec<_>>().join(", ")
+            });
         let _ = writeln!(
             md,
-            "| {} | {} | {} | ≥ {} | {cell} | {verdict} |",
+            "| {} | {} | {} | ≥ {} | {cell} | {each} | {verdict} |",
             title_of(t.workload),
             t.threads,
             code(t.peer),
@@ -713,6 +811,25 @@ fn target_table(measurements: &[Measurement]) -> String {
         );
     }
     md
+}
+
+/// SecVec's throughput divided by `peer`'s in each pass, if both ran in the
+/// same passes.
+fn pass_ratios(
+    measurements: &[Measurement],
+    workload: &str,
+    peer: &str,
+    threads: u32,
+) -> Option<Vec<f64>> {
+    let ours = find(measurements, workload, SECVEC, threads)?;
+    let theirs = find(measurements, workload, peer, threads)?;
+    (ours.passes.len() == theirs.passes.len()).then(|| {
+        ours.passes
+            .iter()
+            .zip(&theirs.passes)
+            .map(|(a, b)| a / b)
+            .collect()
+    })
 }
 
 /// The first version's results (a heap descriptor per operation), kept in
@@ -926,7 +1043,7 @@ fn load_average() -> Option<f64> {
         .ok()
 }
 
-fn machine(settings: &Settings, filter: Option<&str>, load: Option<f64>) -> String {
+fn machine(settings: &Settings, passes: usize, filter: Option<&str>, load: Option<f64>) -> String {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -965,6 +1082,13 @@ fn machine(settings: &Settings, filter: Option<&str>, load: Option<f64>) -> Stri
     let _ = writeln!(md, "| compiler | {rustc} |");
     let _ = writeln!(md, "| date | {} |", today());
     let mut run = format!("`cargo xtask bench`: {}", settings.description);
+    if passes > 1 {
+        let _ = write!(
+            run,
+            "; the throughput benchmarks ran in {passes} passes, one after the other, \
+             and each figure is the median of its passes"
+        );
+    }
     if let Some(filter) = filter {
         let _ = write!(run, "; only benchmarks matching `{filter}` were rerun");
     }
@@ -1163,6 +1287,26 @@ mod tests {
         assert_eq!(regex_escape("Mutex<Vec>/2"), "Mutex<Vec>/2");
         assert_eq!(regex_escape("parking_lot::Mutex"), "parking_lot::Mutex");
         assert_eq!(regex_escape("a.b(c)"), "a\\.b\\(c\\)");
+    }
+
+    #[test]
+    fn passes_combine_into_their_median() {
+        let m = |ops: f64, fresh: bool| Measurement {
+            group: "get".into(),
+            function: SECVEC.into(),
+            threads: 2,
+            ops_per_sec: ops,
+            passes: vec![ops],
+            fresh,
+        };
+        let combined = combine(&[vec![m(5.0, true)], vec![m(1.0, true)], vec![m(3.0, true)]]);
+        assert_eq!(combined.len(), 1);
+        assert_eq!(combined[0].passes, [5.0, 1.0, 3.0]);
+        assert_eq!(combined[0].ops_per_sec, 3.0);
+        // A stale result never mixes with fresh ones.
+        let combined = combine(&[vec![m(9.0, false)], vec![m(2.0, true)], vec![m(9.0, false)]]);
+        assert_eq!(combined[0].passes, [2.0]);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 
     #[test]
