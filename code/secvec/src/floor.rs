@@ -41,7 +41,10 @@ pub(crate) struct FloorWord(u64);
 /// A change of the floor carried by a pending write: from `old` to `new`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FloorChange {
+    /// The word the change was planned from; if the floor no longer holds
+    /// it, the change is stale and does nothing.
     pub(crate) old: FloorWord,
+    /// The word to leave: the new level, and the version one higher.
     pub(crate) new: FloorWord,
 }
 // ANCHOR_END: floor_word
