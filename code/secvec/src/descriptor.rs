@@ -64,7 +64,8 @@ pub(crate) struct WriteOp {
     pub(crate) index: usize,
     /// The slot's contents when the write was planned.
     pub(crate) old: SlotWord,
-    /// The contents to leave there: new bits, version one higher.
+    /// The contents to leave there: the new bits, with the version of a
+    /// write planned under the idle descriptor it replaces.
     pub(crate) new: SlotWord,
     /// A rise of the floor that comes with this write (pushes only).
     pub(crate) raise: Option<FloorChange>,
@@ -155,8 +156,8 @@ impl WriteOp {
     /// Puts `new` into the slot if it still holds `old`, and raises the
     /// floor if the write carries a rise and the floor is still as it was.
     ///
-    /// If the write was already applied, by us or by a helper, the slot's
-    /// version has moved past `old.version` and nothing happens. That also
+    /// If the write was already applied, by us or by a helper, the slot no
+    /// longer holds `old` (its version has moved on) and nothing happens. That also
     /// holds for a helper that stalled here for a long time: even if the bits
     /// went back to `old.bits`, the version did not, so a stale write can
     /// never land.

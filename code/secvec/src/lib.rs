@@ -29,12 +29,14 @@
 //!   Elements never move.
 //! - `slot`: a slot holds an element's bits and a version number, updated
 //!   together by one 128-bit compare-and-swap, so a stale write can never
-//!   land (the ABA problem).
+//!   land (the ABA problem). A pop *seals* the slot it removes before it
+//!   swaps the descriptor, which lets `set` swap slots directly.
 //! - `descriptor`: the size and at most one pending slot write are described
 //!   by a descriptor, a 128-bit value swapped in with one compare-and-swap.
 //!   An idle descriptor carries a stamp that never repeats; a pending one
-//!   names a write descriptor. Every operation that changes the vector, and a
-//!   `get` that finds a write owed, first completes that write.
+//!   names a write descriptor, always for the last index. Every operation
+//!   that changes the vector, and a `get` of the last index that finds a
+//!   write owed, first completes that write.
 //! - `block`: write descriptors are carved out of per-thread blocks of 64,
 //!   and a block is retired once all of its write descriptors are done with.
 //! - `reclaim`: blocks are retired to `haphazard`'s hazard pointer domain and

@@ -4,34 +4,57 @@
 //! write with `compare_exchange(old, new)`. A helper that stalls just before
 //! that compare-and-swap can wake up after the slot went from `old` to `new`
 //! and back to `old` (pop, push of the same value), and its stale swap would
-//! then succeed: the ABA problem. Pairing the bits with a version that every
-//! write increments makes the stale swap fail, because the version it expects
-//! is gone for good. See the book's chapter on ABA for the whole story, and why
-//! a spare tag bit (the scheme of Dechev, Pirkelbauer and Stroustrup, ISORC
-//! 2010) is not available when an element may use all 64 bits.
+//! then succeed: the ABA problem. Pairing the bits with a version that only
+//! grows makes the stale swap fail, because the version it expects is gone for
+//! good. The version is taken from the descriptor's stamp, which grows with
+//! every change of the vector, rather than counted per slot: that way a pop's
+//! *seal* (see `pop` and `set` in `vec.rs`) names the descriptor it belongs
+//! to. See the book's chapter on ABA for the whole story, and why a spare tag
+//! bit (the scheme of Dechev, Pirkelbauer and Stroustrup, ISORC 2010) is not
+//! available when an element may use all 64 bits.
 
 use crate::sync::{AtomicU128, Ordering};
 
 // ANCHOR: slot_word
-/// What a slot holds: the element's bits and how many writes it has seen.
+/// What a slot holds: the element's bits and a version taken from the
+/// descriptor's stamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SlotWord {
     /// The element, as made by [`to_bits`](crate::element::to_bits).
     pub(crate) bits: u64,
-    /// Incremented by every write to this slot; never goes back.
+    /// `2 × (stamp + 1)` for a write planned under the idle descriptor with
+    /// that stamp, `2 × stamp + 1` for a pop's seal under it. Stamps only
+    /// grow, so a word that was replaced never comes back.
     pub(crate) version: u64,
 }
 
 impl SlotWord {
-    /// The word that a write of `bits` over `self` produces.
+    /// The word a write of `bits` leaves when it was planned under the idle
+    /// descriptor with `stamp`.
     #[inline]
-    pub(crate) fn followed_by(self, bits: u64) -> SlotWord {
+    pub(crate) fn written(bits: u64, stamp: u64) -> SlotWord {
         SlotWord {
             bits,
-            // 2^64 writes to one slot would take centuries; wrapping keeps
-            // the arithmetic total all the same.
-            version: self.version.wrapping_add(1),
+            // 2^63 descriptors would take centuries; wrapping keeps the
+            // arithmetic total all the same.
+            version: stamp.wrapping_add(1).wrapping_mul(2),
         }
+    }
+
+    /// The same bits, sealed by a pop under the idle descriptor with
+    /// `stamp`. Pops of the same descriptor leave the same seal.
+    #[inline]
+    pub(crate) fn sealed(self, stamp: u64) -> SlotWord {
+        SlotWord {
+            bits: self.bits,
+            version: stamp.wrapping_mul(2) | 1,
+        }
+    }
+
+    /// Whether a pop under the idle descriptor with `stamp` sealed this word.
+    #[inline]
+    pub(crate) fn is_sealed_under(self, stamp: u64) -> bool {
+        self.version == stamp.wrapping_mul(2) | 1
     }
 
     #[inline]
@@ -142,14 +165,29 @@ mod tests {
     fn a_stale_write_cannot_land_on_a_recycled_value() {
         let slot = Slot(AtomicU128::new(0));
         let start = slot.load();
-        let first = start.followed_by(7);
+        let first = SlotWord::written(7, 0);
         assert!(slot.replace(start, first));
         // The slot goes back to bits 0, but with a newer version.
-        let back = first.followed_by(0);
+        let back = SlotWord::written(0, 3);
         assert!(slot.replace(first, back));
         assert_eq!(slot.load().bits, start.bits);
         // A helper still holding the first write finds the version moved on.
         assert!(!slot.replace(start, first));
         assert_eq!(slot.load(), back);
+    }
+
+    #[test]
+    fn seals_belong_to_one_descriptor() {
+        let word = SlotWord::written(5, 3);
+        let sealed = word.sealed(4);
+        assert_eq!(sealed.bits, 5);
+        assert!(sealed.is_sealed_under(4));
+        assert!(!sealed.is_sealed_under(5));
+        assert!(!word.is_sealed_under(3));
+        // A second pop of the same descriptor leaves the very same word.
+        assert_eq!(sealed.sealed(4), sealed);
+        // Versions grow: write under 3, seal under 4, write under 4.
+        assert!(word.version < sealed.version);
+        assert!(sealed.version < SlotWord::written(9, 4).version);
     }
 }

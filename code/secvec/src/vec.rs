@@ -10,6 +10,7 @@ use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor, WriteOp};
 use crate::element::{from_bits, to_bits, Element};
 use crate::floor::Floor;
 use crate::reclaim::{protect_write, with_local};
+use crate::slot::SlotWord;
 use crate::sync::pause;
 
 // ANCHOR: secvec
@@ -123,7 +124,7 @@ impl<T: Element> SecVec<T> {
             let op = WriteOp {
                 index: size,
                 old,
-                new: old.followed_by(bits),
+                new: SlotWord::written(bits, stamp),
                 // Once the vector has grown to four times its floor, the
                 // floor rises with this write (see `floor.rs`).
                 raise: self.floor.load().raise_for(size + 1),
@@ -158,20 +159,30 @@ impl<T: Element> SecVec<T> {
                 self.floor.apply(fall);
                 continue;
             }
-            let bits = self.slot_below_size(index).load().bits;
+            let slot = self.slot_below_size(index);
+            let word = slot.load();
             let current = Descriptor::Idle { size, stamp };
-            let next = Descriptor::Idle {
-                size: index,
-                stamp: stamp.wrapping_add(1),
-            };
-            if self.descriptor.compare_exchange(current, next) {
-                // SAFETY: `index < size`, so a push wrote this slot with
-                // `to_bits::<T>`, and the descriptor was idle, so that write
-                // was done. The swap succeeded, so the descriptor stayed
-                // `current` since we read it (its stamp never comes back),
-                // and no write could touch the slot in between: writes need
-                // a pending descriptor.
-                return Some(unsafe { from_bits(bits) });
+            // The word must have been read under `current`: a pop that
+            // stalled with an older descriptor must not seal a slot that
+            // was popped meanwhile and is about to be pushed again.
+            // Seal it, so that a set that read it before can no longer swap
+            // it; a second pop of the same descriptor leaves the same seal.
+            if self.descriptor.load() == current && slot.replace(word, word.sealed(stamp)) {
+                let next = Descriptor::Idle {
+                    size: index,
+                    stamp: stamp.wrapping_add(1),
+                };
+                if self.descriptor.compare_exchange(current, next) {
+                    // SAFETY: `index < size`, so a push wrote this slot with
+                    // `to_bits::<T>`, and the descriptor was idle, so that
+                    // write was done. The swap succeeded, so the descriptor
+                    // stayed `current` (its stamp never comes back); no push
+                    // writes below the size, and a set that read the slot
+                    // before our seal fails, while one that found the seal
+                    // went through the descriptor and would have failed our
+                    // swap. So the element was `word.bits` at our swap.
+                    return Some(unsafe { from_bits(word.bits) });
+                }
             }
             pause(&backoff);
         }
@@ -199,6 +210,9 @@ impl<T: Element> SecVec<T> {
         }
         let size = match self.descriptor.load() {
             Descriptor::Idle { size, .. } => size,
+            // A pending write is always to the last index: a push, or a set
+            // of a sealed last element. Every other slot holds its element.
+            Descriptor::Pending { size, .. } if index + 1 < size => size,
             // A slot write is owed, perhaps to this very index: help it
             // finish rather than read a slot that may lag behind.
             Descriptor::Pending { .. } => self.idle().0,
@@ -206,8 +220,10 @@ impl<T: Element> SecVec<T> {
         if index >= size {
             return None;
         }
-        // SAFETY: `index` was below the size of an idle descriptor, and such
-        // a descriptor owes no write: every slot below its size is written.
+        // SAFETY: `index` was below the size of an idle descriptor, which
+        // owes no write, or below the last index of a pending one, which
+        // owes only the write to its last index: either way the slot is
+        // written.
         Some(unsafe { self.element(index) })
     }
 
@@ -245,17 +261,30 @@ impl<T: Element> SecVec<T> {
             if index >= size {
                 return None;
             }
-            let old = self.slot_below_size(index).load();
-            let op = WriteOp {
-                index,
-                old,
-                new: old.followed_by(bits),
-                raise: None,
+            let slot = self.slot_below_size(index);
+            let old = slot.load();
+            let current = Descriptor::Idle { size, stamp };
+            let new = SlotWord::written(bits, stamp);
+            let done = if self.descriptor.load() != current {
+                // `old` must have been read under `current`.
+                false
+            } else if old.is_sealed_under(stamp) {
+                // A pop of this very element may be between its seal and
+                // its swap. Go through the descriptor, so that one of the
+                // two swaps fails.
+                let op = WriteOp {
+                    index,
+                    old,
+                    new,
+                    raise: None,
+                };
+                self.write_through(size, stamp, size, op)
+            } else {
+                // No pop of `current` has sealed the slot: swap it directly.
+                // A pop that seals it before our swap makes the swap fail.
+                slot.replace(old, new)
             };
-            // Same size, one pending write: a set goes through the
-            // descriptor like a push, so it is ordered with every push and
-            // pop.
-            if self.write_through(size, stamp, size, op) {
+            if done {
                 // SAFETY: `old` was read from a slot below the size of an
                 // idle descriptor, so it holds bits made by `to_bits::<T>`.
                 return Some(unsafe { from_bits(old.bits) });

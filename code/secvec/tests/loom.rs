@@ -345,3 +345,98 @@ fn floor_rise_during_pops() {
     });
 }
 // ANCHOR_END: floor
+
+/// One thread sets the last element while the other pops it, then both move
+/// to index 0. A set that read the slot before a pop sealed it must fail, and
+/// one that finds the pop's seal goes through the descriptor, so every value
+/// set or present comes out exactly once: popped, replaced or left.
+#[test]
+fn sets_during_pops() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let setter = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || (v.set(1, 9), v.set(0, 8)))
+        };
+        let popped = [v.pop(), v.pop()];
+        let (first, second) = setter.join().unwrap();
+        let left = drain(&v);
+
+        let mut went_in = vec![1, 2];
+        went_in.extend(first.map(|_| 9));
+        went_in.extend(second.map(|_| 8));
+        let mut came_out = left.clone();
+        came_out.extend(popped.into_iter().flatten());
+        came_out.extend(first);
+        came_out.extend(second);
+        assert_eq!(
+            sorted(came_out),
+            sorted(went_in),
+            "popped {popped:?}, set returned {first:?} and {second:?}, left {left:?}"
+        );
+    });
+}
+
+/// A pop reads the last slot and stalls while the other thread pops that
+/// element, pushes a new one in its place and sets it. The stalled pop must
+/// not seal the slot the push is about to write: its check of the
+/// descriptor after reading the slot sends it round again.
+#[test]
+fn pop_stalls_while_the_last_element_comes_back() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let stalled = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.pop())
+        };
+        let main_popped = v.pop();
+        v.push(3);
+        let replaced = v.set(1, 4);
+        let stalled_popped = stalled.join().unwrap();
+        let left = drain(&v);
+
+        let mut went_in = vec![1, 2, 3];
+        went_in.extend(replaced.map(|_| 4));
+        let mut came_out = left.clone();
+        came_out.extend(main_popped);
+        came_out.extend(replaced);
+        came_out.extend(stalled_popped);
+        assert_eq!(
+            sorted(came_out),
+            sorted(went_in),
+            "main popped {main_popped:?}, set returned {replaced:?}, \
+             stalled pop {stalled_popped:?}, left {left:?}"
+        );
+    });
+}
+
+/// Like the model above, but the stalled pop's descriptor is older than the
+/// one under which the element it finds was sealed: between them the other
+/// thread pushed and popped once, so the size came back with a new stamp.
+/// Without its second look at the descriptor, the stalled pop would re-seal
+/// the slot that the final push has already read, and that push's write
+/// would fail: the 5 would be lost.
+#[test]
+fn pop_stalls_across_a_push_and_two_pops() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let stalled = {
+            let v = Arc::clone(&v);
+            thread::spawn(move || v.pop())
+        };
+        v.push(3);
+        let main_popped = [v.pop(), v.pop()];
+        v.push(5);
+        let stalled_popped = stalled.join().unwrap();
+        let left = drain(&v);
+
+        let mut came_out = left.clone();
+        came_out.extend(main_popped.into_iter().flatten());
+        came_out.extend(stalled_popped);
+        assert_eq!(
+            sorted(came_out),
+            [1, 2, 3, 5],
+            "main popped {main_popped:?}, stalled pop {stalled_popped:?}, left {left:?}"
+        );
+    });
+}
