@@ -38,8 +38,9 @@ pub struct SecVec<T: Element> {
     /// The two-level array of slots, on a cache line of its own.
     buckets: CachePadded<Buckets>,
     /// The current [`Descriptor`]: the size and the pending write, if any.
-    /// Every operation reads this word and every change swaps it, so it is
-    /// the hottest word of the vector and gets a cache line to itself.
+    /// Every push and pop swaps this word, and most other operations read
+    /// it, so it is the hottest word of the vector and gets a cache line to
+    /// itself.
     descriptor: CachePadded<DescriptorCell>,
     /// A length the vector is known not to be below. It changes rarely, so
     /// a `get` below it reads a line that stays in every core's cache.
