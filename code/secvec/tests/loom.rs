@@ -56,6 +56,12 @@ fn sorted(mut items: Vec<u32>) -> Vec<u32> {
     items
 }
 
+/// Starts a thread that pops once from `v` and returns what it popped.
+fn spawn_pop(v: &Arc<SecVec<u32>>) -> thread::JoinHandle<Option<u32>> {
+    let v = Arc::clone(v);
+    thread::spawn(move || v.pop())
+}
+
 // ANCHOR: push_push
 #[test]
 fn push_push() {
@@ -101,10 +107,7 @@ fn push_pop() {
 fn pop_pop() {
     model(|| {
         let v = Arc::new(SecVec::from(vec![1, 2]));
-        let other = {
-            let v = Arc::clone(&v);
-            thread::spawn(move || v.pop())
-        };
+        let other = spawn_pop(&v);
         let mine = v.pop();
         let theirs = other.join().unwrap();
 
@@ -202,12 +205,7 @@ fn set_during_push() {
 fn two_helpers_and_a_stalled_owner() {
     model_with_bound(3, || {
         let v = Arc::new(SecVec::from(vec![1]));
-        let poppers: Vec<_> = (0..2)
-            .map(|_| {
-                let v = Arc::clone(&v);
-                thread::spawn(move || v.pop())
-            })
-            .collect();
+        let poppers: Vec<_> = (0..2).map(|_| spawn_pop(&v)).collect();
         v.push(2);
         let mut seen: Vec<u32> = poppers
             .into_iter()
@@ -255,10 +253,7 @@ fn bucket_allocation_race() {
 fn aba_idle_descriptor() {
     model(|| {
         let v = Arc::new(SecVec::from(vec![1, 2]));
-        let stalled = {
-            let v = Arc::clone(&v);
-            thread::spawn(move || v.pop())
-        };
+        let stalled = spawn_pop(&v);
         let main_popped = v.pop();
         v.push(3);
         let stalled_popped = stalled.join().unwrap();
@@ -288,10 +283,7 @@ fn aba_idle_descriptor() {
 fn aba_stale_helper() {
     model(|| {
         let v = Arc::new(SecVec::new());
-        let helper = {
-            let v = Arc::clone(&v);
-            thread::spawn(move || v.pop())
-        };
+        let helper = spawn_pop(&v);
         v.push(7);
         let main_popped = v.pop();
         v.push(0);
@@ -385,10 +377,7 @@ fn sets_during_pops() {
 fn pop_stalls_while_the_last_element_comes_back() {
     model(|| {
         let v = Arc::new(SecVec::from(vec![1, 2]));
-        let stalled = {
-            let v = Arc::clone(&v);
-            thread::spawn(move || v.pop())
-        };
+        let stalled = spawn_pop(&v);
         let main_popped = v.pop();
         v.push(3);
         let replaced = v.set(1, 4);
@@ -420,10 +409,7 @@ fn pop_stalls_while_the_last_element_comes_back() {
 fn pop_stalls_across_a_push_and_two_pops() {
     model(|| {
         let v = Arc::new(SecVec::from(vec![1, 2]));
-        let stalled = {
-            let v = Arc::clone(&v);
-            thread::spawn(move || v.pop())
-        };
+        let stalled = spawn_pop(&v);
         v.push(3);
         let main_popped = [v.pop(), v.pop()];
         v.push(5);
