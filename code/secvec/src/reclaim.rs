@@ -62,6 +62,9 @@ thread_local! {
 /// is unavailable: while thread-local storage is being torn down, and if `f`
 /// somehow reentered (no code path in the crate does).
 #[cfg(not(loom))]
+// Always inlined: the closure is on the path of every push, and inlined it
+// keeps what it captures in registers instead of copying it through memory.
+#[inline(always)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
     let mut f = Some(f);
     let cached = LOCAL.try_with(|cell| {

@@ -424,6 +424,9 @@ impl<T: Element> SecVec<T> {
     /// the idle descriptor (`size`, `stamp`), then applies it and settles.
     /// Returns `false`, having published nothing, if that descriptor was no
     /// longer current.
+    // Always inlined, like `with_local`: `op` then reaches the closure in
+    // registers. A single-threaded push got about a fifth faster.
+    #[inline(always)]
     fn write_through(&self, size: usize, stamp: u64, new_size: usize, op: WriteOp) -> bool {
         let current = Descriptor::Idle { size, stamp };
         let stamp = stamp.wrapping_add(1);
