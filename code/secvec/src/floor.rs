@@ -1,17 +1,18 @@
 //! The floor: a length the vector is known not to be below, kept on a cache
 //! line of its own so that most reads never touch the descriptor.
 //!
-//! Every `push`, `pop` and `set` swaps the descriptor, so under a mix of
-//! reads and writes its cache line keeps moving from core to core, and a
+//! Every `push` and `pop` swaps the descriptor, so under a mix of reads
+//! and writes its cache line keeps moving from core to core, and a
 //! `get` that reads it almost always misses. Yet a `get` needs the descriptor
 //! only for one fact: that its index is below the length. For an index well
 //! below the length, a much colder word can vouch for that.
 //!
 //! The floor is that word. It holds a power of two that never exceeds the
 //! length (the *floor invariant*), and it changes only when the length has
-//! moved a long way: it rises when the length reaches four times the floor,
-//! to between a quarter and a half of the length, and it falls when a pop
-//! would take the length below it, to half of the new length. Between those
+//! moved a long way: it rises when the length reaches eight times the floor,
+//! to the largest power of two not above half the length, and it falls when
+//! a pop would take the length below it, to the same function of the new
+//! length. Between those
 //! moments, which are a logarithmic few in the life of a growing vector, every
 //! core keeps its copy of the line.
 //!
@@ -77,7 +78,7 @@ impl FloorWord {
     }
 
     /// The change that raises this floor for a vector about to hold `len`
-    /// elements, if it has grown to four times the floor or more.
+    /// elements, if it has grown to eight times the floor or more.
     #[inline]
     pub(crate) fn raise_for(self, len: usize) -> Option<FloorChange> {
         (level_for(len) >= self.level() + 2).then(|| self.change_to(len))
@@ -162,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn it_rises_at_four_times_and_falls_below_itself() {
+    fn it_rises_at_eight_times_and_falls_below_itself() {
         let mut floor = FloorWord(0);
         let mut rises = Vec::new();
         for len in 1..=1024 {

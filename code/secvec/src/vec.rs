@@ -126,7 +126,7 @@ impl<T: Element> SecVec<T> {
                 index: size,
                 old,
                 new: SlotWord::written(bits, stamp),
-                // Once the vector has grown to four times its floor, the
+                // Once the vector has grown to eight times its floor, the
                 // floor rises with this write (see `floor.rs`).
                 raise: self.floor.load().raise_for(size + 1),
             };
