@@ -114,8 +114,9 @@ impl Slot {
     /// fault, as before this function existed.
     #[inline]
     pub(crate) fn load_for_write(&self) -> SlotWord {
-        /// The smallest page size of the platforms Rust runs on with virtual
-        /// memory.
+        /// The smallest page size in common use; larger pages are multiples
+        /// of it. On a system with smaller pages some would fault twice, no
+        /// more.
         const PAGE: usize = 4096;
         if (self as *const Slot).addr() % PAGE != 0 {
             return self.load();
