@@ -51,10 +51,11 @@ impl SlotWord {
         }
     }
 
-    /// Whether a pop under the idle descriptor with `stamp` sealed this word.
+    /// Whether a pop under the idle descriptor with `stamp` sealed this word,
+    /// that is, whether sealing it again under `stamp` would change nothing.
     #[inline]
     pub(crate) fn is_sealed_under(self, stamp: u64) -> bool {
-        self.version == stamp.wrapping_mul(2) | 1
+        self == self.sealed(stamp)
     }
 
     #[inline]
@@ -114,11 +115,7 @@ impl Slot {
     /// fault, as before this function existed.
     #[inline]
     pub(crate) fn load_for_write(&self) -> SlotWord {
-        /// The smallest page size in common use; larger pages are multiples
-        /// of it. On a system with smaller pages some would fault twice, no
-        /// more.
-        const PAGE: usize = 4096;
-        if (self as *const Slot).addr() % PAGE != 0 {
+        if !self.starts_a_page() {
             return self.load();
         }
         // AcqRel/Acquire: as `load`, this must see everything written before
@@ -132,6 +129,14 @@ impl Slot {
         SlotWord::unpack(word)
     }
     // ANCHOR_END: load_for_write
+
+    /// Whether this slot is the first in a page of memory (of 4 KiB, the
+    /// smallest page size in common use; larger pages are multiples of it,
+    /// and on a system with smaller pages some would fault twice, no more).
+    #[inline]
+    fn starts_a_page(&self) -> bool {
+        (self as *const Slot).addr() % 4096 == 0
+    }
 
     /// Writes `new` if the slot still holds exactly `expected`, bits *and*
     /// version. Returns whether this call did the write.
@@ -169,10 +174,7 @@ mod tests {
         // Two pages' worth of slots, so that both kinds of read are taken:
         // the swap at a page's first slot and the plain load elsewhere.
         let slots: Vec<Slot> = (0..512).map(|_| Slot(AtomicU128::new(0))).collect();
-        let starts = slots
-            .iter()
-            .filter(|slot| (*slot as *const Slot).addr() % 4096 == 0)
-            .count();
+        let starts = slots.iter().filter(|slot| slot.starts_a_page()).count();
         assert!(starts >= 1, "8 KiB of slots span a page boundary");
         for (i, slot) in slots.iter().enumerate() {
             assert_eq!(slot.load_for_write(), slot.load());

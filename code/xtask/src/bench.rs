@@ -20,8 +20,9 @@ pub const USAGE: &str = "bench [--quick] [--passes N] [--filter SUBSTR]";
 pub const ABOUT: &str = "Benchmark SecVec against Mutex<Vec>, RwLock<Vec>, \
      parking_lot and boxcar (about 15 minutes on 2 cores) and write book/performance/. \
      The throughput benchmarks run in 3 passes; each result is the median of the \
-     passes, each ratio the median of the ratios within each pass. --quick: one short pass that checks the pipeline (about 2 minutes); \
-     --passes N: N passes instead; --filter: only the benchmarks whose id \
+     passes, each ratio the median of the ratios within each pass. --quick: one \
+     short pass that checks the pipeline (about 2 minutes); --passes N: N passes \
+     instead; --filter: only the benchmarks whose id \
      (workload/implementation/threads) contains SUBSTR.";
 
 /// Thread counts the throughput benchmark runs at.
