@@ -213,7 +213,9 @@ impl<T: Element> SecVec<T> {
             Descriptor::Idle { size, .. } => size,
             // A pending write is always to the last index: a push, or a set
             // of a sealed last element. Every other slot holds its element.
-            Descriptor::Pending { size, .. } if index + 1 < size => size,
+            // (`size - 1`, not `index + 1`: a pending size is at least one,
+            // and `index` may be `usize::MAX`.)
+            Descriptor::Pending { size, .. } if index < size - 1 => size,
             // A slot write is owed, perhaps to this very index: help it
             // finish rather than read a slot that may lag behind.
             Descriptor::Pending { .. } => self.idle().0,

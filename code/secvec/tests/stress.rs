@@ -742,6 +742,42 @@ fn gets_while_the_length_rises_and_falls() {
     assert!(checked.load(Ordering::Relaxed) >= 2);
 }
 
+/// `get` and `set` of indices near `usize::MAX` while one thread pushes and
+/// pops the last element, so that the readers often find a write pending.
+/// Every answer must be `None`, as for any index at or past the length; an
+/// `index + 1` on the way there used to overflow and panic instead.
+#[test]
+fn huge_indices_while_the_last_element_churns() {
+    let rounds = scaled(200_000);
+    let v = SecVec::new();
+    v.push(1_u64);
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        for r in 0..2_usize {
+            let (v, done) = (&v, &done);
+            s.spawn(move || {
+                let huge = [usize::MAX, usize::MAX - 1, usize::MAX / 2, 1 << 62];
+                let mut checked = 0;
+                while !done.load(Ordering::Relaxed) || checked == 0 {
+                    for index in huge {
+                        assert_eq!(v.get(index), None, "get({index:#x})");
+                        if r == 1 {
+                            assert_eq!(v.set(index, 9), None, "set({index:#x})");
+                        }
+                    }
+                    checked += 1;
+                }
+            });
+        }
+        for k in 0..rounds {
+            v.push(k + 2);
+            assert_eq!(v.pop(), Some(k + 2));
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(v.pop(), Some(1));
+}
+
 // ---------------------------------------------------------------------------
 // Reserve and capacity during pushes
 // ---------------------------------------------------------------------------
