@@ -1,67 +1,13 @@
-//! Model-based tests: a `SecVec` must behave exactly like a `Vec` when only
-//! one thread uses it.
+//! Model-based tests of what only `secvec` has beyond the shared suite:
+//! its conversions, standard traits and iterator must agree with `Vec`'s.
 //!
-//! proptest generates random sequences of operations, applies each one to a
-//! `SecVec` and to a `Vec` (the *model*), and compares every result. When a
-//! sequence disagrees, proptest shrinks it to a minimal failing sequence and
-//! prints it. The element types cover a plain `u32`, a `u64` that uses all
-//! 64 bits, a three-byte array (an odd size: `to_bits` must copy exactly three
-//! bytes and `from_bits` read exactly three back), `bool` and `char` (types
-//! for which most bit patterns are invalid, so a wrong byte would be
-//! undefined behaviour, not just a wrong number).
-
-use std::fmt::Debug;
+//! The comparison of random operation sequences with `Vec` (push, pop, get,
+//! set, len, reserve, for element types from `bool` to `u64`) is in the
+//! shared suite, `code/suite/src/sequential.rs`, which runs against every
+//! stage of the book and against this crate (`cargo test -p suite`).
 
 use proptest::prelude::*;
-use secvec::{Element, SecVec};
-
-// ANCHOR: op
-/// One step of a test: an operation on the vector, with its arguments.
-#[derive(Clone, Debug)]
-enum Op<T> {
-    Push(T),
-    Pop,
-    Get(usize),
-    Set(usize, T),
-    Len,
-    IsEmpty,
-    Reserve(usize),
-    Capacity,
-    Iter,
-}
-// ANCHOR_END: op
-
-/// Indices mostly near the length (which stays below about 100), sometimes
-/// far beyond it.
-fn index() -> impl Strategy<Value = usize> {
-    prop_oneof![
-        10 => 0..64_usize,
-        1 => Just(usize::MAX),
-        1 => any::<usize>(),
-    ]
-}
-
-/// Operations weighted so that the vector tends to grow (pushes outnumber
-/// pops) while every operation still occurs often.
-fn op<T: Debug + Clone>(value: impl Strategy<Value = T> + Clone) -> impl Strategy<Value = Op<T>> {
-    prop_oneof![
-        6 => value.clone().prop_map(Op::Push),
-        3 => Just(Op::Pop),
-        3 => index().prop_map(Op::Get),
-        3 => (index(), value).prop_map(|(i, v)| Op::Set(i, v)),
-        1 => Just(Op::Len),
-        1 => Just(Op::IsEmpty),
-        1 => (0..40_usize).prop_map(Op::Reserve),
-        1 => Just(Op::Capacity),
-        1 => Just(Op::Iter),
-    ]
-}
-
-fn ops<T: Debug + Clone>(
-    value: impl Strategy<Value = T> + Clone,
-) -> impl Strategy<Value = Vec<Op<T>>> {
-    proptest::collection::vec(op(value), 0..200)
-}
+use secvec::SecVec;
 
 /// Capacities a vector can have: the first `k` buckets allocated,
 /// `8 + 16 + ... + (8 << (k - 1)) = 8 * (2^k - 1)` slots.
@@ -69,53 +15,7 @@ fn is_bucket_prefix(capacity: usize) -> bool {
     capacity % 8 == 0 && (capacity / 8 + 1).is_power_of_two()
 }
 
-// ANCHOR: run
-/// Applies `ops` to a `SecVec` and to a `Vec`, comparing every result.
-fn check_against_vec<T>(ops: &[Op<T>]) -> Result<(), TestCaseError>
-where
-    T: Element + PartialEq + Debug,
-{
-    let secvec = SecVec::new();
-    let mut model = Vec::new();
-    let mut last_capacity = 0;
-    for (step, op) in ops.iter().enumerate() {
-        match *op {
-            Op::Push(v) => {
-                secvec.push(v);
-                model.push(v);
-            }
-            Op::Pop => prop_assert_eq!(secvec.pop(), model.pop(), "step {}", step),
-            Op::Get(i) => prop_assert_eq!(secvec.get(i), model.get(i).copied(), "step {}", step),
-            Op::Set(i, v) => {
-                // Out of range: `None`, and nothing written anywhere.
-                let expected = model.get_mut(i).map(|slot| std::mem::replace(slot, v));
-                prop_assert_eq!(secvec.set(i, v), expected, "step {}", step);
-            }
-            Op::Len => prop_assert_eq!(secvec.len(), model.len(), "step {}", step),
-            Op::IsEmpty => prop_assert_eq!(secvec.is_empty(), model.is_empty()),
-            Op::Reserve(n) => {
-                secvec.reserve(n);
-                prop_assert!(secvec.capacity() >= model.len() + n, "step {}", step);
-            }
-            Op::Capacity => prop_assert!(secvec.capacity() >= secvec.len()),
-            Op::Iter => prop_assert_eq!(secvec.iter().collect::<Vec<T>>(), model.clone()),
-        }
-        // After every step: buckets are only ever added, always as a prefix.
-        let capacity = secvec.capacity();
-        prop_assert!(capacity >= model.len() && capacity >= last_capacity);
-        prop_assert!(is_bucket_prefix(capacity), "capacity {}", capacity);
-        last_capacity = capacity;
-    }
-    // The whole contents, read twice: by index and by iterator.
-    let by_index: Vec<T> = (0..model.len()).map(|i| secvec.get(i).unwrap()).collect();
-    prop_assert_eq!(&by_index, &model);
-    prop_assert_eq!(secvec.iter().collect::<Vec<T>>(), model);
-    Ok(())
-}
-// ANCHOR_END: run
-
-/// 256 sequences of up to 200 operations per element type. Override with
-/// `PROPTEST_CASES`.
+/// 256 cases per test. Override with `PROPTEST_CASES`.
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: std::env::var("PROPTEST_CASES")
@@ -128,32 +28,6 @@ fn config() -> ProptestConfig {
 
 proptest! {
     #![proptest_config(config())]
-
-    #[test]
-    fn behaves_like_vec_u32(ops in ops(any::<u32>())) {
-        check_against_vec(&ops)?;
-    }
-
-    /// Values with the top bits set: every one of the slot's 64 bits is used.
-    #[test]
-    fn behaves_like_vec_u64(ops in ops(prop_oneof![any::<u64>(), Just(u64::MAX), Just(0)])) {
-        check_against_vec(&ops)?;
-    }
-
-    #[test]
-    fn behaves_like_vec_three_bytes(ops in ops(any::<[u8; 3]>())) {
-        check_against_vec(&ops)?;
-    }
-
-    #[test]
-    fn behaves_like_vec_bool(ops in ops(any::<bool>())) {
-        check_against_vec(&ops)?;
-    }
-
-    #[test]
-    fn behaves_like_vec_char(ops in ops(any::<char>())) {
-        check_against_vec(&ops)?;
-    }
 
     /// The conversions and standard traits agree with `Vec`'s.
     #[test]

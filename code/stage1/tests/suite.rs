@@ -1,0 +1,2 @@
+//! The shared suite (see `code/suite`), run against stage 1.
+suite::shared_tests!(stage1);

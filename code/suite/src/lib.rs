@@ -1,0 +1,144 @@
+//! The shared test suite: what every stage of the book's vector, and the
+//! finished `secvec`, must pass.
+//!
+//! Each crate runs it from one line in its `tests/suite.rs`:
+//!
+//! ```text
+//! suite::shared_tests!(stage1);
+//! ```
+//!
+//! The macro wraps the crate's `SecVec<T>` in a local type that implements
+//! [`Vector`], and writes one `#[test]` per check:
+//!
+//! - [`sequential`]: with one thread, random operations must give exactly
+//!   what `Vec` gives, for element types from `bool` to `u64`.
+//! - [`threads`]: many threads at once, then invariants that any correct
+//!   vector keeps: nothing lost, nothing duplicated, nothing invented, and
+//!   each thread's values in the order it pushed them.
+//!
+//! A stage's *known* flaws (a leak, the ABA problem) are not in the shared
+//! suite: each stage asserts its own flaw in its own tests, so that a claim
+//! such as "stage 1 leaks" is itself checked.
+
+pub mod sequential;
+pub mod threads;
+
+#[doc(hidden)]
+pub use proptest;
+
+// ANCHOR: vector
+/// The API that every stage and `secvec` share: what the suite tests.
+pub trait Vector<T>: Sync + Sized {
+    /// An empty vector.
+    fn new() -> Self;
+    /// Appends `value`.
+    fn push(&self, value: T);
+    /// Removes and returns the last element, or `None` if empty.
+    fn pop(&self) -> Option<T>;
+    /// A copy of the element at `index`, or `None` if out of range.
+    fn get(&self, index: usize) -> Option<T>;
+    /// Replaces the element at `index`, returning the old one, or `None`
+    /// (writing nothing) if out of range.
+    fn set(&self, index: usize, value: T) -> Option<T>;
+    /// The number of elements.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool;
+    /// Makes room for `additional` more elements.
+    fn reserve(&self, additional: usize);
+    /// How many elements fit before the next bucket is allocated.
+    fn capacity(&self) -> usize;
+}
+// ANCHOR_END: vector
+
+/// `base` multiplied by `SECVEC_STRESS_SCALE` (default 1), at least 1.
+pub fn scaled(base: u64) -> u64 {
+    let scale: f64 = std::env::var("SECVEC_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    ((base as f64 * scale) as u64).max(1)
+}
+
+// ANCHOR: macro
+/// Writes the shared suite's tests for the crate `$krate`, whose `SecVec<T>`
+/// and `Element` have the API of every stage.
+#[macro_export]
+macro_rules! shared_tests {
+    ($krate:ident) => {
+        /// `SecVec` seen through the suite's trait.
+        struct Under<T: $krate::Element>($krate::SecVec<T>);
+
+        impl<T: $krate::Element + Send + Sync> $crate::Vector<T> for Under<T> {
+            fn new() -> Self {
+                Under($krate::SecVec::new())
+            }
+            fn push(&self, value: T) {
+                self.0.push(value)
+            }
+            fn pop(&self) -> Option<T> {
+                self.0.pop()
+            }
+            fn get(&self, index: usize) -> Option<T> {
+                self.0.get(index)
+            }
+            fn set(&self, index: usize, value: T) -> Option<T> {
+                self.0.set(index, value)
+            }
+            fn len(&self) -> usize {
+                self.0.len()
+            }
+            fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+            fn reserve(&self, additional: usize) {
+                self.0.reserve(additional)
+            }
+            fn capacity(&self) -> usize {
+                self.0.capacity()
+            }
+        }
+
+        #[test]
+        fn sequential_u64() {
+            $crate::sequential::behaves_like_vec::<Under<u64>, u64>();
+        }
+        #[test]
+        fn sequential_three_bytes() {
+            $crate::sequential::behaves_like_vec::<Under<[u8; 3]>, [u8; 3]>();
+        }
+        #[test]
+        fn sequential_bool() {
+            $crate::sequential::behaves_like_vec::<Under<bool>, bool>();
+        }
+        #[test]
+        fn sequential_char() {
+            $crate::sequential::behaves_like_vec::<Under<char>, char>();
+        }
+        #[test]
+        fn push_only_16_threads() {
+            $crate::threads::push_only::<Under<u64>>(16, $crate::scaled(4_000));
+        }
+        #[test]
+        fn push_pop_4_threads() {
+            $crate::threads::push_pop::<Under<u64>>(4, $crate::scaled(20_000));
+        }
+        #[test]
+        fn push_pop_16_threads() {
+            $crate::threads::push_pop::<Under<u64>>(16, $crate::scaled(5_000));
+        }
+        #[test]
+        fn set_get_4_writers_4_readers() {
+            $crate::threads::set_get::<Under<u64>>(4, 4, $crate::scaled(20_000));
+        }
+        #[test]
+        fn same_values_16_threads() {
+            $crate::threads::same_values::<Under<u32>>(16, $crate::scaled(5_000));
+        }
+        #[test]
+        fn huge_indices_while_the_last_element_churns() {
+            $crate::threads::huge_indices::<Under<u64>>($crate::scaled(50_000));
+        }
+    };
+}
+// ANCHOR_END: macro

@@ -1,0 +1,2 @@
+//! The shared suite, run against the finished crate.
+suite::shared_tests!(secvec);
