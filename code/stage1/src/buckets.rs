@@ -165,8 +165,11 @@ impl Buckets {
 // ANCHOR: drop
 impl Drop for Buckets {
     fn drop(&mut self) {
-        for (k, pointer) in self.pointers.iter_mut().enumerate() {
-            let first = *pointer.get_mut();
+        for (k, pointer) in self.pointers.iter().enumerate() {
+            // Relaxed: `&mut self` means no other thread can reach the
+            // buckets any more, and whatever gave us exclusive access
+            // ordered their work before this.
+            let first = pointer.load(Ordering::Relaxed);
             if !first.is_null() {
                 // SAFETY: `allocate` installed this pointer from a boxed
                 // slice of exactly `bucket_len(k)` slots, and `&mut self`

@@ -49,28 +49,28 @@ impl<T: Element> SecVec<T> {
     }
 
     // ANCHOR: current
-    /// The current descriptor, with the write it announces completed.
+    /// The current descriptor.
     fn current(&self) -> &Descriptor {
-        // Acquire: pairs with the Release of the swap in `replace` that
+        // Acquire: pairs with the Release of the swap in `install` that
         // installed the descriptor, so we see the fields written before it.
         let current = self.descriptor.load(Ordering::Acquire);
         // SAFETY: every descriptor comes from `Box::into_raw`, and none is
         // freed while the vector lives: this stage leaks every descriptor it
         // replaces (stage 2 fixes that).
-        let current = unsafe { &*current };
-        current.complete_write(&self.buckets);
-        current
+        unsafe { &*current }
     }
+    // ANCHOR_END: current
 
+    // ANCHOR: install
     /// Installs `next` in place of `current` and completes the write it
     /// announces. Returns `false`, changing nothing, if `current` is no
     /// longer the vector's descriptor.
-    fn replace(&self, current: &Descriptor, next: Descriptor) -> bool {
+    fn install(&self, current: &Descriptor, next: Descriptor) -> bool {
         let current = current as *const Descriptor as *mut Descriptor;
         let next = Box::into_raw(Box::new(next));
-        // AcqRel: Release publishes `next` and the write that `current()`
-        // completed; Acquire orders us after the thread that installed
-        // `current`. Relaxed on failure: the caller starts over with a load.
+        // AcqRel: Release publishes `next`, and the write of `current` that
+        // the caller completed; Acquire orders us after the thread that
+        // installed `current`. Relaxed on failure: the caller starts over.
         match self
             .descriptor
             .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed)
@@ -89,7 +89,7 @@ impl<T: Element> SecVec<T> {
             }
         }
     }
-    // ANCHOR_END: current
+    // ANCHOR_END: install
 
     // ANCHOR: push
     /// Appends `value` at the end.
@@ -102,6 +102,7 @@ impl<T: Element> SecVec<T> {
         let backoff = Backoff::new();
         loop {
             let current = self.current();
+            current.complete_write(&self.buckets);
             let index = current.size;
             let slot = self.buckets.slot_or_allocate(index);
             // Acquire: pairs with the swap that last wrote the slot.
@@ -110,7 +111,7 @@ impl<T: Element> SecVec<T> {
                 size: index + 1,
                 write: Some(WriteDescriptor::new(index, old, bits)),
             };
-            if self.replace(current, next) {
+            if self.install(current, next) {
                 return;
             }
             backoff.spin();
@@ -125,6 +126,7 @@ impl<T: Element> SecVec<T> {
         let backoff = Backoff::new();
         loop {
             let current = self.current();
+            current.complete_write(&self.buckets);
             let index = current.size.checked_sub(1)?;
             // Acquire: as in `push`.
             let bits = self.slot_below_size(index).load(Ordering::Acquire);
@@ -132,7 +134,7 @@ impl<T: Element> SecVec<T> {
                 size: index,
                 write: None,
             };
-            if self.replace(current, next) {
+            if self.install(current, next) {
                 // SAFETY: `index` was below the size of `current`, whose
                 // write was complete, so a push stored `to_bits::<T>` bits in
                 // the slot, as does every later write to it.
@@ -148,6 +150,7 @@ impl<T: Element> SecVec<T> {
     /// the length.
     pub fn get(&self, index: usize) -> Option<T> {
         let current = self.current();
+        current.complete_write(&self.buckets);
         if index >= current.size {
             return None;
         }
@@ -166,6 +169,7 @@ impl<T: Element> SecVec<T> {
         let backoff = Backoff::new();
         loop {
             let current = self.current();
+            current.complete_write(&self.buckets);
             if index >= current.size {
                 return None;
             }
@@ -175,7 +179,7 @@ impl<T: Element> SecVec<T> {
                 size: current.size,
                 write: Some(WriteDescriptor::new(index, old, bits)),
             };
-            if self.replace(current, next) {
+            if self.install(current, next) {
                 // SAFETY: as in `pop`.
                 return Some(unsafe { from_bits(old) });
             }

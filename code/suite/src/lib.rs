@@ -20,6 +20,7 @@
 //! suite: each stage asserts its own flaw in its own tests, so that a claim
 //! such as "stage 1 leaks" is itself checked.
 
+pub mod alloc;
 pub mod sequential;
 pub mod threads;
 

@@ -78,10 +78,23 @@ fn doc() -> Result {
     cmd::run(&mut doc)
 }
 
-/// The loom model checks. `--cfg loom` changes every crate's build, so they
-/// get their own target folder and leave the normal build alone.
+/// The loom model checks: secvec's models, stage 2's model that must fail
+/// (the ABA problem) and stage 3's, which must pass. `--cfg loom` changes
+/// every crate's build, so they get their own target folder and leave the
+/// normal build alone.
 fn loom() -> Result {
-    let mut loom = cargo(["test", "-p", "secvec", "--release", "--test", "loom"]);
+    let mut loom = cargo([
+        "test",
+        "-p",
+        "secvec",
+        "-p",
+        "stage2",
+        "-p",
+        "stage3",
+        "--release",
+        "--test",
+        "loom",
+    ]);
     loom.env("RUSTFLAGS", append_env("RUSTFLAGS", "--cfg loom"))
         .env("CARGO_TARGET_DIR", repo_root().join("target").join("loom"));
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
