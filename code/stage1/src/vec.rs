@@ -189,13 +189,10 @@ impl<T: Element> SecVec<T> {
     // ANCHOR_END: set
 
     // ANCHOR: len
-    /// The number of elements. One atomic load and one read of the
-    /// descriptor, and no help: a pending push already counts.
+    /// The number of elements: the size of the current descriptor. No help
+    /// is needed: a pending push already counts.
     pub fn len(&self) -> usize {
-        // Acquire: as in `current`.
-        let current = self.descriptor.load(Ordering::Acquire);
-        // SAFETY: as in `current`: descriptors are never freed.
-        unsafe { (*current).size }
+        self.current().size
     }
     // ANCHOR_END: len
 

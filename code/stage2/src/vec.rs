@@ -208,12 +208,7 @@ impl<T: Element> SecVec<T> {
     /// The number of elements: the size of the current descriptor, read
     /// through a hazard pointer. No help: a pending push already counts.
     pub fn len(&self) -> usize {
-        with_hazards(|hazard, _| {
-            self.descriptor
-                .safe_load(hazard)
-                .expect("the descriptor is never null")
-                .size
-        })
+        with_hazards(|hazard, _| self.current(hazard).size)
     }
     // ANCHOR_END: len
 

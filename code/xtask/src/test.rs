@@ -108,13 +108,14 @@ fn book() -> Result {
     cmd::run(&mut tools.mdbook(["build"]))
 }
 
-/// Compiles the book's Rust snippets against the secvec crate.
+/// Compiles the book's Rust snippets against the secvec crate and the
+/// stages.
 ///
 /// `mdbook test -L DIR` lets rustdoc pick crates from DIR by name, and
 /// rustdoc refuses (E0464, "multiple candidates") when DIR holds two builds
-/// of one crate. So secvec is built alone in its own target folder, and that
-/// folder is rebuilt from scratch when it holds stale duplicates (after a
-/// dependency bump, a feature or toolchain change).
+/// of one crate. So the book's crates are built alone in their own target
+/// folder, and that folder is rebuilt from scratch when it holds stale
+/// duplicates (after a dependency bump, a feature or toolchain change).
 fn book_test() -> Result {
     let tools = tools::prepare_book()?;
     let target = repo_root().join("target").join("mdbook-deps");
@@ -146,9 +147,17 @@ fn book_test() -> Result {
     cmd::run(&mut test)
 }
 
+/// The crates whose libraries the book's snippets may name: the finished
+/// crate and the three stages that Parts I and II build. Built in one cargo
+/// call, so that they share one build of each dependency.
+const BOOK_CRATES: [&str; 4] = ["secvec", "stage1", "stage2", "stage3"];
+
 fn build_lib_into(target: &Path) -> Result {
-    let mut build = cargo(["build", "-p", "secvec", "--lib", "--target-dir"]);
-    build.arg(target);
+    let mut build = cargo(["build", "--lib"]);
+    for name in BOOK_CRATES {
+        build.args(["-p", name]);
+    }
+    build.arg("--target-dir").arg(target);
     cmd::run(&mut build)
 }
 
