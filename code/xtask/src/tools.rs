@@ -194,13 +194,17 @@ fn warn_if_off_path(tool: &Path) {
     }
 }
 
-/// Writes mermaid's JavaScript into `book/mermaid/` (git-ignored).
+/// Writes mermaid's JavaScript into `book/mermaid/`.
+///
+/// The two files are committed, as mdbook-mermaid's own instructions
+/// suggest, so that a plain `mdbook build` or `mdbook serve` works in a
+/// fresh clone. This keeps them in step with the pinned mdbook-mermaid:
+/// after a version bump, the regenerated files show up in `git status`.
 ///
 /// `mdbook-mermaid install DIR` expects a book: it reads `DIR/book.toml`,
 /// adds its preprocessor and `additional-js` entries to it, and writes the
 /// two files next to it. We run it in a scratch book under `target/` (whose
-/// edited `book.toml` we ignore) and copy the files over, so the repository
-/// never carries the 2.6 MB of generated JavaScript. A file is only
+/// edited `book.toml` we ignore) and copy the files over. A file is only
 /// rewritten when its content changed, so a running `mdbook serve` does not
 /// rebuild for nothing.
 fn write_mermaid_js(mermaid: &Path) -> Result {
