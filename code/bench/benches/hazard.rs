@@ -17,12 +17,9 @@
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicPtr;
-use std::sync::Barrier;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-mod common;
-
+use bench::workload::time_threads;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -70,29 +67,12 @@ fn sample(threads: usize, iters: u64, work: Work) -> Duration {
     let ops = iters * OPS_PER_THREAD;
     let payload = Box::into_raw(Box::new(Payload([0; 8])));
     let shared = AtomicPtr::new(payload);
-    let barrier = Barrier::new(threads);
-    let spans: Vec<(Instant, Instant)> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (shared, barrier) = (&shared, &barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    let start = Instant::now();
-                    work(shared, ops);
-                    (start, Instant::now())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a benchmark thread panicked"))
-            .collect()
-    });
+    let elapsed = time_threads(threads, |_| work(&shared, ops));
     // SAFETY: `payload` came from `Box::into_raw`, was never retired, and
     // every thread that protected it has been joined.
     let payload = unsafe { Box::from_raw(payload) };
     black_box(payload.0);
-    common::wall_time(&spans)
+    elapsed
 }
 
 fn benches(c: &mut Criterion) {
