@@ -101,8 +101,8 @@ impl Experiment {
             seconds,
             rounds,
             csv: None,
-            stall_us: vec![2_000],
-            period_ms: vec![20],
+            stall_us: vec![5_000],
+            period_ms: vec![50],
             spin: false,
         }
     }

@@ -25,7 +25,11 @@
 //! reads the counter before and after each operation; an operation during
 //! which it changed was interrupted by a stall and goes into a histogram of
 //! its own, so that the stopped thread's own wait does not count as the
-//! latency of the structure.
+//! latency of the structure. The counter is read outside the two clock
+//! reads, so a stall that lands just between a counter read and a clock read
+//! marks an operation it did not delay (rare; such operations show up among
+//! the interrupted ones with an ordinary latency), but no stall ever hides
+//! in the histogram of uninterrupted operations.
 
 use std::sync::atomic::{compiler_fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex, OnceLock};
