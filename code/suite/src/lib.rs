@@ -21,6 +21,7 @@
 //! such as "stage 1 leaks" is itself checked.
 
 pub mod alloc;
+pub mod lincheck;
 pub mod sequential;
 pub mod threads;
 
@@ -139,6 +140,10 @@ macro_rules! shared_tests {
         #[test]
         fn huge_indices_while_the_last_element_churns() {
             $crate::threads::huge_indices::<Under<u64>>($crate::scaled(50_000));
+        }
+        #[test]
+        fn linearizable() {
+            $crate::lincheck::linearizable::<Under<u64>>();
         }
     };
 }

@@ -9,6 +9,8 @@
 mod bench;
 mod book;
 mod cmd;
+mod lincheck;
+mod mutants;
 mod test;
 mod tools;
 
@@ -38,6 +40,18 @@ const COMMANDS: &[Command] = &[
         usage: book::USAGE,
         about: book::ABOUT,
         run: book::run,
+    },
+    Command {
+        name: "lincheck",
+        usage: lincheck::USAGE,
+        about: lincheck::ABOUT,
+        run: lincheck::run,
+    },
+    Command {
+        name: "mutants",
+        usage: mutants::USAGE,
+        about: mutants::ABOUT,
+        run: mutants::run,
     },
     Command {
         name: "test",

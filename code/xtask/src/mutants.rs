@@ -1,0 +1,727 @@
+//! `cargo xtask mutants [--stress] [--histories N] [--list] [NAME...]`:
+//! deliberately broken copies of the crates, to show that the tests can fail.
+//!
+//! A test suite that has never failed proves little: it may not be able to.
+//! So this command copies the workspace into `target/mutants/<mutant>/`,
+//! plants one known bug in each copy (a *mutant*) with a textual find and
+//! replace, and runs the linearizability test against it (with `--stress`,
+//! the stress and sequential tests too). Each find must match exactly once:
+//! if the source drifts away from a mutant, the command stops with an error
+//! instead of testing an unchanged copy and calling it caught.
+//!
+//! An unmodified copy runs first, as a control: if it fails, every "caught"
+//! below would mean nothing. All copies share one target folder,
+//! `target/mutants/target`, so the dependencies are built once.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cmd::{cargo, describe, repo_root};
+use crate::lincheck::{package_name, parse_count, suite_target};
+use crate::Result;
+
+pub const USAGE: &str = "mutants [--stress] [--histories N] [--list] [NAME...]";
+pub const ABOUT: &str = "Plant known bugs in copies of the crates (target/mutants/), one per \
+     copy, and check that the linearizability test catches each (with --stress: which stress \
+     and sequential tests do too). --histories N per copy (default 20,000); --list names the \
+     mutants; NAME... runs only those.";
+
+/// How many histories the linearizability test checks per copy, unless told.
+const DEFAULT_HISTORIES: u64 = 20_000;
+
+/// A test binary that runs longer than this is stopped and counted as hung.
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+/// One replacement in a file: `find` must occur exactly once.
+struct Edit {
+    find: &'static str,
+    replace: &'static str,
+}
+
+/// A deliberately broken copy.
+struct Mutant {
+    /// Short name, as given on the command line.
+    name: &'static str,
+    /// The crate it breaks (the one whose shared suite runs against it).
+    krate: &'static str,
+    /// The file the edits apply to, relative to the repository root.
+    file: &'static str,
+    /// The edits, applied in order.
+    edits: &'static [Edit],
+    /// What is broken, and what goes wrong because of it.
+    bug: &'static str,
+    /// If random histories rarely catch it: why (which stall it needs).
+    /// The command fails if any mutant survives that is not marked so.
+    elusive: Option<&'static str>,
+}
+
+const VEC: &str = "code/secvec/src/vec.rs";
+
+// ANCHOR: mutants
+const MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "set-ignores-seal",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "} else if old.is_sealed_under(stamp) {",
+            replace: "} else if false && old.is_sealed_under(stamp) {",
+        }],
+        bug: "set swaps a slot directly even when a pop of the current descriptor has \
+              sealed it: the pop, between its seal and its swap, and the set both return the \
+              old element, and the set's value is lost with the popped slot",
+        elusive: None,
+    },
+    Mutant {
+        name: "settle-before-apply",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "            op.apply(&self.buckets, &self.floor);\n            \
+                   self.settle(new_size, write, stamp);\n",
+            replace: "            self.settle(new_size, write, stamp);\n            \
+                      op.apply(&self.buckets, &self.floor);\n",
+        }],
+        bug: "the owner of a write settles its descriptor before applying the write: for a \
+              moment the descriptor is idle and counts a slot that does not hold its element \
+              yet, so a get or pop reads what was there before",
+        elusive: None,
+    },
+    Mutant {
+        name: "get-without-help",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "Descriptor::Pending { .. } => self.idle().0,",
+            replace: "Descriptor::Pending { size, .. } => size,",
+        }],
+        bug: "get reads the last slot while a write to it is pending, instead of helping \
+              the write first: it returns the slot's old contents",
+        elusive: None,
+    },
+    Mutant {
+        name: "pop-seals-without-recheck",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "if self.descriptor.load() == current && slot.replace(word, word.sealed(stamp)) {",
+            replace: "if slot.replace(word, word.sealed(stamp)) {",
+        }],
+        bug: "pop seals the slot it read without checking that the descriptor it read is \
+              still current: a pop that stalled across other pops and a push seals a slot \
+              that the push is about to write, and the pushed value is lost",
+        elusive: Some(
+            "needs one pop to stall between reading the descriptor and sealing while another \
+             thread pushes, pops twice and pushes again",
+        ),
+    },
+    Mutant {
+        name: "set-without-recheck",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "let done = if self.descriptor.load() != current {",
+            replace: "let done = if false && self.descriptor.load() != current {",
+        }],
+        bug: "set does not check the descriptor again after reading the slot: a set that \
+              stalled across two pops finds a seal of a later descriptor, thinks the slot \
+              unsealed, and replaces an element that a pop has already returned",
+        elusive: Some(
+            "needs a set to stall between reading the descriptor and reading the slot while \
+             two pops complete",
+        ),
+    },
+    Mutant {
+        name: "floor-never-lowered",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "if let Some(fall) = self.floor.load().lower_for(index) {",
+            replace: "if let Some(fall) = self.floor.load().lower_for(index).filter(|_| false) {",
+        }],
+        bug: "pop shrinks the vector without lowering the floor first (or ever): a get \
+              below the stale floor skips the descriptor and returns a popped element",
+        elusive: None,
+    },
+    Mutant {
+        name: "floor-lowered-after-shrink",
+        krate: "secvec",
+        file: VEC,
+        edits: &[
+            Edit {
+                find: "            if let Some(fall) = self.floor.load().lower_for(index) {\n                \
+                       self.floor.apply(fall);\n                continue;\n            }\n",
+                replace: "            let fall = self.floor.load().lower_for(index);\n",
+            },
+            Edit {
+                find: "if self.descriptor.compare_exchange(current, next) {\n",
+                replace: "if self.descriptor.compare_exchange(current, next) {\n\
+                          if let Some(fall) = fall { self.floor.apply(fall); }\n",
+            },
+        ],
+        bug: "pop lowers the floor after shrinking the vector rather than before: between \
+              the two, a get below the old floor returns the element just popped",
+        elusive: Some(
+            "the window is the few instructions between the pop's swap and its lowering, and \
+             only a get that must come after the pop (because the same thread saw the new \
+             length first) can show it",
+        ),
+    },
+    Mutant {
+        name: "stamp-not-raised",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "let stamp = stamp.wrapping_add(1);",
+            replace: "let stamp = stamp;",
+        }],
+        bug: "write_through settles to an idle descriptor with the old stamp: a set through \
+              the descriptor brings back the very descriptor a pop sealed under, and the \
+              pop's swap succeeds although the slot was written meanwhile",
+        elusive: None,
+    },
+    Mutant {
+        name: "stage1-get-without-help",
+        krate: "stage1",
+        file: "code/stage1/src/vec.rs",
+        edits: &[Edit {
+            find: "        let current = self.current();\n        \
+                   current.complete_write(&self.buckets);\n        \
+                   if index >= current.size {\n            return None;\n        }\n        \
+                   // Acquire: as in `push`.\n        let bits",
+            replace: "        let current = self.current();\n        \
+                      if index >= current.size {\n            return None;\n        }\n        \
+                      // Acquire: as in `push`.\n        let bits",
+        }],
+        bug: "stage 1's get does not complete the pending write of the descriptor it \
+              reads, and reads a slot that the write has not reached yet",
+        elusive: None,
+    },
+];
+// ANCHOR_END: mutants
+
+/// What one run of a test binary showed.
+enum Finding {
+    /// Every test passed.
+    Passed,
+    /// Tests failed: each one's name and the first line of its panic.
+    Failed(Vec<(String, String)>),
+    /// The binary died without the harness reporting a failed test.
+    Crashed(String),
+    /// Stopped after [`TIMEOUT`].
+    Hung,
+}
+
+/// A check run against one copy: which check, what it found, how long.
+struct Checked {
+    check: &'static str,
+    finding: Finding,
+    took: Duration,
+}
+
+impl Checked {
+    fn caught(&self) -> bool {
+        !matches!(self.finding, Finding::Passed)
+    }
+
+    /// One line: "caught in 3.2 s by linearizable: history 812 ...".
+    fn describe(&self) -> String {
+        let took = format!("{:.1} s", self.took.as_secs_f64());
+        match &self.finding {
+            Finding::Passed => format!("passed ({took})"),
+            Finding::Hung => format!("CAUGHT: hung, stopped after {took}"),
+            Finding::Crashed(how) => format!("CAUGHT in {took}: crashed: {how}"),
+            Finding::Failed(tests) => {
+                let lines: Vec<String> = tests
+                    .iter()
+                    .map(|(test, message)| format!("{test}: {message}"))
+                    .collect();
+                format!(
+                    "CAUGHT in {took} by {} test{}:\n      {}",
+                    tests.len(),
+                    if tests.len() == 1 { "" } else { "s" },
+                    lines.join("\n      ")
+                )
+            }
+        }
+    }
+}
+
+/// What the command was asked to do.
+struct Options {
+    stress: bool,
+    histories: u64,
+    names: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Options>> {
+    let mut options = Options {
+        stress: false,
+        histories: DEFAULT_HISTORIES,
+        names: Vec::new(),
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                println!("usage: cargo xtask {USAGE}\n{ABOUT}");
+                return Ok(None);
+            }
+            "--list" => {
+                for m in MUTANTS {
+                    println!("{} ({}): {}", m.name, m.krate, m.bug);
+                }
+                return Ok(None);
+            }
+            "--stress" => options.stress = true,
+            "--histories" => options.histories = parse_count("--histories", args.next())?,
+            other if other.starts_with('-') => {
+                return Err(format!(
+                    "unknown option `{other}` for `mutants`\nusage: cargo xtask {USAGE}"
+                ))
+            }
+            name => {
+                if !MUTANTS.iter().any(|m| m.name == name) {
+                    let names: Vec<&str> = MUTANTS.iter().map(|m| m.name).collect();
+                    return Err(format!(
+                        "no mutant is called `{name}`; mutants: {}",
+                        names.join(", ")
+                    ));
+                }
+                options.names.push(name.to_string());
+            }
+        }
+    }
+    Ok(Some(options))
+}
+
+pub fn run(args: &[String]) -> Result {
+    let Some(options) = parse(args)? else {
+        return Ok(());
+    };
+    let chosen: Vec<&Mutant> = MUTANTS
+        .iter()
+        .filter(|m| options.names.is_empty() || options.names.iter().any(|n| n == m.name))
+        .collect();
+    let root = repo_root();
+    // Every edit must still fit the source before anything is built.
+    for mutant in &chosen {
+        let file = root.join(mutant.file);
+        let text = fs::read_to_string(&file)
+            .map_err(|e| format!("could not read {}: {e}", file.display()))?;
+        mutate(mutant, &text)?;
+    }
+    let base = root.join("target").join("mutants");
+    let started = Instant::now();
+    let mut crates: Vec<&str> = Vec::new();
+    for mutant in &chosen {
+        if !crates.contains(&mutant.krate) {
+            crates.push(mutant.krate);
+        }
+    }
+
+    // The controls: each crate's copy as it is must pass.
+    let mut controls = Vec::new();
+    for krate in &crates {
+        let name = format!("control-{krate}");
+        println!("\n==> {name}: the {krate} copy, unmodified");
+        let checks = test_copy(&base, &name, krate, None, &options)?;
+        if let Some(failed) = checks.iter().find(|c| c.caught()) {
+            return Err(format!(
+                "the unmodified copy of {krate} fails its {} check: {}\nfix that first; \
+                 rerun with: cargo xtask mutants",
+                failed.check,
+                failed.describe()
+            ));
+        }
+        controls.push((name, checks));
+    }
+
+    let mut results = Vec::new();
+    for (i, mutant) in chosen.iter().enumerate() {
+        println!(
+            "\n==> [{}/{}] {} ({}): {}",
+            i + 1,
+            chosen.len(),
+            mutant.name,
+            mutant.file,
+            mutant.bug
+        );
+        let checks = test_copy(&base, mutant.name, mutant.krate, Some(mutant), &options)?;
+        results.push((mutant, checks));
+    }
+
+    println!("\n==> summary ({} histories per copy)", options.histories);
+    for (name, checks) in &controls {
+        report(name, checks);
+    }
+    for (mutant, checks) in &results {
+        report(mutant.name, checks);
+        if let (Some(why), false) = (mutant.elusive, checks.iter().any(Checked::caught)) {
+            println!("    (expected: {why})");
+        }
+    }
+    let total = started.elapsed().as_secs_f64();
+    println!("xtask: mutants took {:.0} s in all", total);
+
+    let survivors: Vec<&str> = results
+        .iter()
+        .filter(|(m, checks)| m.elusive.is_none() && !checks.iter().any(Checked::caught))
+        .map(|(m, _)| m.name)
+        .collect();
+    if survivors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "no check caught {}; rerun with: cargo xtask mutants --histories N {}",
+            survivors.join(", "),
+            survivors.join(" ")
+        ))
+    }
+}
+
+fn report(name: &str, checks: &[Checked]) {
+    println!("  {name}");
+    for check in checks {
+        println!("    {:<8} {}", check.check, check.describe());
+    }
+}
+
+/// `text` with `mutant`'s edits applied, or an error if one of them does
+/// not match exactly once.
+fn mutate(mutant: &Mutant, text: &str) -> Result<String> {
+    let mut text = text.to_string();
+    for edit in mutant.edits {
+        let count = text.matches(edit.find).count();
+        if count != 1 {
+            return Err(format!(
+                "mutant `{}`: this text occurs {count} times in {}, not once; the source has \
+                 changed, so update the mutant in code/xtask/src/mutants.rs:\n{}",
+                mutant.name, mutant.file, edit.find
+            ));
+        }
+        text = text.replacen(edit.find, edit.replace, 1);
+    }
+    Ok(text)
+}
+
+/// Copies the workspace to `base/name`, applies `mutant` (if any), builds
+/// the tests and runs them: the linearizability test always, the stress
+/// and sequential tests with `--stress`.
+fn test_copy(
+    base: &Path,
+    name: &str,
+    krate: &str,
+    mutant: Option<&Mutant>,
+    options: &Options,
+) -> Result<Vec<Checked>> {
+    let copy = base.join(name);
+    let target_dir = base.join("target");
+    copy_workspace(&repo_root(), &copy)?;
+    if let Some(mutant) = mutant {
+        let file = copy.join(mutant.file);
+        let text = fs::read_to_string(&file)
+            .map_err(|e| format!("could not read {}: {e}", file.display()))?;
+        fs::write(&file, mutate(mutant, &text)?)
+            .map_err(|e| format!("could not write {}: {e}", file.display()))?;
+    }
+    let suite = suite_target(&copy, krate)?;
+    let started = Instant::now();
+    let suite_exe = build_test(&copy, &target_dir, &suite.package, &suite.test)?;
+    // The crate's own stress tests, if it has any.
+    let own_stress = Path::new("code").join(krate);
+    let stress_exe = if options.stress && copy.join(&own_stress).join("tests/stress.rs").exists() {
+        let package = package_name(&copy.join(&own_stress).join("Cargo.toml"))?;
+        Some(build_test(&copy, &target_dir, &package, "stress")?)
+    } else {
+        None
+    };
+    println!("    built in {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut checks = Vec::new();
+    let histories = options.histories.to_string();
+    let lincheck = run_tests(
+        &suite_exe,
+        &copy.join(&suite.folder),
+        &["linearizable", "--exact"],
+        &[
+            ("SECVEC_LINCHECK_HISTORIES", &histories),
+            ("SECVEC_LINCHECK_MAX_VIOLATIONS", "1"),
+        ],
+    )?;
+    checks.push(Checked {
+        check: "lincheck",
+        ..lincheck
+    });
+    println!("    lincheck {}", checks[0].describe());
+    if options.stress {
+        let mut suite_run = run_tests(
+            &suite_exe,
+            &copy.join(&suite.folder),
+            &["--skip", "linearizable"],
+            &[],
+        )?;
+        suite_run.check = "suite";
+        println!("    suite    {}", suite_run.describe());
+        checks.push(suite_run);
+        if let Some(exe) = stress_exe {
+            let mut stress = run_tests(&exe, &copy.join(&own_stress), &[], &[])?;
+            stress.check = "stress";
+            println!("    stress   {}", stress.describe());
+            checks.push(stress);
+        }
+    }
+    Ok(checks)
+}
+
+/// Copies `Cargo.toml`, `Cargo.lock` and `code/` (without any `target`
+/// folder) from `from` to a fresh `to`.
+fn copy_workspace(from: &Path, to: &Path) -> Result {
+    if to.exists() {
+        fs::remove_dir_all(to).map_err(|e| format!("could not remove {}: {e}", to.display()))?;
+    }
+    fs::create_dir_all(to).map_err(|e| format!("could not create {}: {e}", to.display()))?;
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        copy_file(&from.join(file), &to.join(file))?;
+    }
+    copy_tree(&from.join("code"), &to.join("code"))
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result {
+    fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("could not copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    fs::create_dir_all(to).map_err(|e| format!("could not create {}: {e}", to.display()))?;
+    let entries =
+        fs::read_dir(from).map_err(|e| format!("could not list {}: {e}", from.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            if entry.file_name() != "target" {
+                copy_tree(&path, &dest)?;
+            }
+        } else {
+            copy_file(&path, &dest)?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the test target `test` of `package` in the workspace `copy` and
+/// returns the path of its binary. Cargo's progress goes to the terminal.
+fn build_test(copy: &Path, target_dir: &Path, package: &str, test: &str) -> Result<PathBuf> {
+    let mut build = cargo([
+        "test",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+        "-p",
+        package,
+        "--test",
+        test,
+    ]);
+    build
+        .current_dir(copy)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let line = describe(&build);
+    println!("    $ (cd {}; {line})", copy.display());
+    let output = build
+        .output()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{line}` failed ({}) in {}: the mutant does not compile; fix its edits in \
+             code/xtask/src/mutants.rs",
+            output.status,
+            copy.display()
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["target"]["name"] == test
+                && message["target"]["kind"][0] == "test"
+        })
+        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| format!("`{line}` named no test binary called {test}"))
+}
+
+/// Runs a test binary in `dir` with `args` and `envs`, collecting its
+/// output; stops it after [`TIMEOUT`].
+fn run_tests(exe: &Path, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<Checked> {
+    let mut command = Command::new(exe);
+    command
+        .args(args)
+        .current_dir(dir)
+        // Backtraces would bury the messages this command reports.
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let line = describe(&command);
+    println!("    $ {line}");
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
+    // Read both pipes while waiting, so a chatty test cannot block on a full
+    // pipe.
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut pipe| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    })
+    .collect();
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() > TIMEOUT => {
+                // Our own child, stopped by its handle.
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("could not wait for `{line}`: {e}")),
+        }
+    };
+    let took = started.elapsed();
+    let output: String = readers
+        .into_iter()
+        .map(|r| r.join().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let finding = match status {
+        None => Finding::Hung,
+        Some(status) if status.success() => Finding::Passed,
+        Some(status) => {
+            let failed = failures(&output);
+            if failed.is_empty() {
+                let tail: Vec<&str> = output.lines().rev().take(5).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                Finding::Crashed(format!("{status}; last lines: {}", tail.join(" | ")))
+            } else {
+                Finding::Failed(failed)
+            }
+        }
+    };
+    Ok(Checked {
+        check: "",
+        finding,
+        took,
+    })
+}
+
+/// The failed tests in a test harness's output, each with the first line
+/// of its first panic message.
+fn failures(output: &str) -> Vec<(String, String)> {
+    let mut failed = Vec::new();
+    let mut lines = output.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|rest| rest.strip_suffix(" stdout ----"))
+        else {
+            continue;
+        };
+        let mut message = String::from("(no panic message)");
+        for line in lines.by_ref() {
+            if line.starts_with("---- ") || line == "failures:" {
+                break;
+            }
+            if line.contains("panicked at") {
+                message = lines.next().unwrap_or_default().to_string();
+                break;
+            }
+        }
+        failed.push((name.to_string(), message));
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mutant_fits_the_source_exactly_once() {
+        let root = repo_root();
+        for mutant in MUTANTS {
+            let text = fs::read_to_string(root.join(mutant.file)).unwrap();
+            let mutated = mutate(mutant, &text).unwrap_or_else(|e| panic!("{e}"));
+            assert_ne!(mutated, text, "{}", mutant.name);
+        }
+    }
+
+    #[test]
+    fn an_edit_that_no_longer_fits_is_an_error() {
+        let mutant = &MUTANTS[0];
+        let err = mutate(mutant, "fn unrelated() {}").unwrap_err();
+        assert!(err.contains("occurs 0 times"), "{err}");
+        let twice = format!("{0}\n{0}", mutant.edits[0].find);
+        assert!(mutate(mutant, &twice)
+            .unwrap_err()
+            .contains("occurs 2 times"));
+    }
+
+    #[test]
+    fn failures_are_read_from_the_harness_output() {
+        let output = "running 2 tests\n\
+            test a ... FAILED\n\
+            \n\
+            failures:\n\
+            \n\
+            ---- a stdout ----\n\
+            \n\
+            thread 'a' (123) panicked at src/lib.rs:1:1:\n\
+            history 4 is not linearizable: thread 1's pop() -> Some(2)\n\
+            more detail\n\
+            ---- b stdout ----\n\
+            thread '<unnamed>' (124) panicked at src/lib.rs:2:2:\n\
+            value 1: 5 went in, 4 came out\n\
+            \n\
+            failures:\n    a\n    b\n";
+        assert_eq!(
+            failures(output),
+            [
+                (
+                    "a".to_string(),
+                    "history 4 is not linearizable: thread 1's pop() -> Some(2)".to_string()
+                ),
+                (
+                    "b".to_string(),
+                    "value 1: 5 went in, 4 came out".to_string()
+                ),
+            ]
+        );
+    }
+}
