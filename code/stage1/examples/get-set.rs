@@ -1,4 +1,5 @@
-//! Chapter 6, "`get` and `set`": readers never see another index's value.
+//! For the chapter "`get` and `set`" (book/get-set.md): readers never see
+//! another index's value, and every `set` returns exactly what it replaced.
 //!
 //! Every value stored at index `i` is `i * TAG + round`, so a reader can tell
 //! at a glance whether a value belongs where it found it. Writer threads `set`
@@ -9,18 +10,22 @@
 //!
 //! - every value read is tagged with the index it was read from,
 //! - an index below `FIXED` never goes back to an older round (each has a
-//!   single writer, so a newer `get` must not see an older `set`),
+//!   single writer, so a later `get` must not see an earlier `set`),
 //! - `None` only ever comes back for a tail index.
 //!
-//! The writers check that each `set` returns exactly the value it replaced,
-//! and the tail thread that each `pop` returns what it pushed.
+//! The writers check that each `set` returns the value it replaced, and the
+//! tail thread that each `pop` returns what it pushed. Last, one thread times
+//! a million `get`s and a million `set`s on its own: a `set` allocates and
+//! installs a descriptor, a `get` only reads.
 //!
-//! Run it with `cargo run --release --example ch06-get-set`.
+//! Run it with `cargo run -p stage1 --release --example get-set`.
 
+use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
+use std::time::Instant;
 
-use secvec::SecVec;
+use stage1::SecVec;
 
 /// Indices `0..FIXED` always exist and are only ever `set`.
 const FIXED: usize = 64;
@@ -32,6 +37,8 @@ const ROUNDS: usize = 2_000;
 const TAIL_CYCLES: usize = 2_000;
 /// Values are `index * TAG + round`; rounds stay below `TAG`.
 const TAG: usize = 1_000_000;
+/// How many calls of each kind the timing at the end makes.
+const TIMED: usize = 1_000_000;
 
 /// A small xorshift generator: good enough to pick indices, no dependency.
 struct Rng(u64);
@@ -46,12 +53,15 @@ impl Rng {
 }
 
 fn main() {
-    let v: SecVec<usize> = (0..FIXED).map(|i| i * TAG).collect();
+    let v = SecVec::new();
+    for i in 0..FIXED {
+        v.push(i * TAG);
+    }
     // The writers and the tail thread count down; readers stop at zero.
     let busy = AtomicUsize::new(WRITERS + 1);
     let stop = AtomicBool::new(false);
 
-    let reads = thread::scope(|s| {
+    let (found, missing) = thread::scope(|s| {
         for w in 0..WRITERS {
             let (v, busy, stop) = (&v, &busy, &stop);
             s.spawn(move || {
@@ -100,9 +110,8 @@ fn main() {
                                 assert_eq!(value / TAG, i, "get({i}) returned {value}");
                                 if i < FIXED {
                                     let round = value % TAG;
-                                    let seen = &mut newest[i];
-                                    assert!(round >= *seen, "index {i} went back in time");
-                                    *seen = round;
+                                    assert!(round >= newest[i], "index {i} went back in time");
+                                    newest[i] = round;
                                 }
                             }
                             None => {
@@ -121,7 +130,6 @@ fn main() {
             .fold((0, 0), |(f, m), (found, missing)| (f + found, m + missing))
     });
 
-    let (found, missing) = reads;
     println!(
         "writers:  {WRITERS} threads, {} sets over indices 0..{FIXED}, \
          each returned the value it replaced",
@@ -140,4 +148,17 @@ fn main() {
     }
     assert_eq!(v.len(), FIXED);
     println!("final:    every index 0..{FIXED} holds its last round, length {FIXED}");
+
+    // One thread alone: what a `get` and a `set` cost with nobody in the way.
+    let start = Instant::now();
+    for n in 0..TIMED {
+        black_box(v.get(n % FIXED));
+    }
+    let get_ns = start.elapsed().as_nanos() as f64 / TIMED as f64;
+    let start = Instant::now();
+    for n in 0..TIMED {
+        black_box(v.set(n % FIXED, n % FIXED * TAG));
+    }
+    let set_ns = start.elapsed().as_nanos() as f64 / TIMED as f64;
+    println!("alone:    {get_ns:.1} ns per get, {set_ns:.1} ns per set");
 }
