@@ -1,4 +1,5 @@
-//! Chapter 1, "The paper in brief": the vector's basic promise.
+//! Chapter "The paper in brief": the promise of the paper's vector, kept by
+//! stage 1.
 //!
 //! Four threads push disjoint ranges of numbers into one `SecVec` at the same
 //! time, through a shared reference and without a lock. Afterwards the example
@@ -7,24 +8,29 @@
 //! sit in the order that thread pushed them (a push is linearizable: it takes
 //! effect at one instant, after the same thread's earlier pushes).
 //!
-//! Run it with `cargo run --release --example ch01-paper`.
+//! Run it with `cargo run -p stage1 --release --example paper`.
 
+use std::sync::Barrier;
 use std::thread;
 
-use secvec::SecVec;
+use stage1::SecVec;
 
 const THREADS: u64 = 4;
-const PER_THREAD: u64 = 25_000;
+const PER_THREAD: u64 = 100_000;
 /// Thread `t` pushes `t * RANGE .. t * RANGE + PER_THREAD`.
 const RANGE: u64 = 1_000_000;
 
 fn main() {
     let v: SecVec<u64> = SecVec::new();
+    // A common start, so that no thread is done before the last one is
+    // spawned.
+    let start = Barrier::new(THREADS as usize);
 
     thread::scope(|s| {
         for t in 0..THREADS {
-            let v = &v;
+            let (v, start) = (&v, &start);
             s.spawn(move || {
+                start.wait();
                 for i in 0..PER_THREAD {
                     v.push(t * RANGE + i);
                 }
