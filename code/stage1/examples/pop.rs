@@ -1,38 +1,33 @@
-//! Chapter 8, `pop`: threads push and pop at the same time, and no value is
-//! lost, returned twice or made up.
+//! Chapter 8, `pop`: threads push and pop a stage 1 `SecVec` at the same
+//! time, and no value is lost, returned twice or made up.
 //!
 //! Each thread pushes its own values (thread number in the high 32 bits,
-//! starting at 1, and a counter in the low 32 bits) and, now and then, pops
-//! whatever is on top, which may be another thread's value. The vector's
-//! length wanders up and down, sometimes to zero, so the same slots are
-//! written, popped and written again many times, and the length keeps coming
-//! back to values it had before: a pop that read the top element and then
-//! stalled must not succeed just because the length is the same again (the
-//! descriptor's stamp is what tells the two moments apart). When every thread
-//! is done, the main thread drains what is left.
+//! starting at 1, and a counter in the low 32 bits) and, on about half of
+//! its steps, pops whatever is on top, which may be another thread's value.
+//! The length wanders up and down and often reaches zero, so the same few
+//! slots are written, popped and written again all the time. When every
+//! thread is done, the main thread drains what is left.
 //!
-//! Then it checks the invariant that matters: every value pushed was popped
-//! exactly once, during the run or in the final drain. A value seen twice is
-//! a duplicate; a value never seen is lost; a value no thread pushed (such as
-//! the zero bits of a never-written slot) is invented.
+//! Then it checks that every value pushed came back exactly once, during the
+//! run or in the drain. A value seen twice is a duplicate; a value never seen
+//! is lost; a value no thread pushed (such as the zero bits of a slot nobody
+//! wrote) is invented.
 //!
 //! ```text
-//! cargo run --release --example ch08-push-pop [THREADS] [PUSHES_PER_THREAD]
+//! cargo run -p stage1 --release --example pop [THREADS] [PUSHES_PER_THREAD]
 //! ```
 //!
 //! The defaults are 4 threads and 100,000 pushes each.
 
 use std::thread;
-use std::time::Instant;
 
-use secvec::SecVec;
+use stage1::SecVec;
 
 /// Low 32 bits of a value: the thread's counter.
 const COUNTER_MASK: u64 = 0xffff_ffff;
 
 /// Out of 100 steps, how many pop instead of push. At one half, the length
-/// does a random walk that keeps coming back to zero, so pops and pushes
-/// fight over the same few slots at the top, again and again.
+/// does a random walk that keeps coming back to zero.
 const POP_PERCENT: u64 = 50;
 
 /// What one thread did.
@@ -54,7 +49,6 @@ fn main() {
     );
 
     let v = SecVec::new();
-    let start = Instant::now();
     let reports: Vec<Report> = thread::scope(|s| {
         let handles: Vec<_> = (1..=threads)
             .map(|thread_number| {
@@ -64,7 +58,6 @@ fn main() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let elapsed = start.elapsed();
     let left_at_end = v.len();
 
     let mut drained = Vec::new();
@@ -77,8 +70,7 @@ fn main() {
     let mut seen = vec![vec![0_u8; per_thread as usize]; threads as usize];
     let mut invented = 0_u64;
     let popped_during_run: usize = reports.iter().map(|r| r.popped.len()).sum();
-    let all_returned = reports.iter().flat_map(|r| &r.popped).chain(&drained);
-    for &value in all_returned {
+    for &value in reports.iter().flat_map(|r| &r.popped).chain(&drained) {
         let thread_number = value >> 32;
         let counter = value & COUNTER_MASK;
         if (1..=threads).contains(&thread_number) && counter < per_thread {
@@ -100,7 +92,7 @@ fn main() {
     println!(
         "{threads} threads on {} cores, each pushing {per_thread} values and popping \
          on {POP_PERCENT}% of its steps",
-        cores()
+        thread::available_parallelism().map_or(1, usize::from)
     );
     println!("pushed:             {pushed:>9}");
     println!("popped during run:  {popped_during_run:>9}");
@@ -108,17 +100,12 @@ fn main() {
     println!("left at the end:    {left_at_end:>9}");
     println!("drained at the end: {:>9}", drained.len());
     println!("duplicates={duplicates} lost={lost} invented={invented}");
-    println!(
-        "time: {:.1} ms for {} operations",
-        elapsed.as_secs_f64() * 1e3,
-        pushed as usize + popped_during_run + empty_pops as usize
-    );
 
     assert_eq!(drained.len(), left_at_end);
-    assert_eq!(popped_during_run + drained.len(), pushed as usize);
     assert_eq!(duplicates, 0, "some values came back twice");
     assert_eq!(lost, 0, "some values never came back");
     assert_eq!(invented, 0, "some values were never pushed");
+    assert_eq!(popped_during_run + drained.len(), pushed as usize);
     println!("every value pushed came back exactly once");
 }
 
@@ -155,9 +142,4 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-/// How many threads the machine runs at once, for the report.
-fn cores() -> usize {
-    thread::available_parallelism().map_or(1, usize::from)
 }
