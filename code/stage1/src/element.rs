@@ -21,6 +21,7 @@ impl<T: NoUninit> Element for T {}
 // ANCHOR_END: element
 
 // ANCHOR: bits
+// ANCHOR: to_bits
 /// Copies `value`'s bytes into the low-addressed bytes of a `u64`; the
 /// other bytes are zero.
 pub(crate) fn to_bits<T: Element>(value: T) -> u64 {
@@ -30,7 +31,9 @@ pub(crate) fn to_bits<T: Element>(value: T) -> u64 {
     bytemuck::bytes_of_mut(&mut bits)[..bytes.len()].copy_from_slice(bytes);
     bits
 }
+// ANCHOR_END: to_bits
 
+// ANCHOR: from_bits
 /// Turns bits made by [`to_bits`] back into the value.
 ///
 /// # Safety
@@ -46,6 +49,7 @@ pub(crate) unsafe fn from_bits<T: Element>(bits: u64) -> T {
     // and `T: Copy`, so making another copy is fine.
     unsafe { (&bits as *const u64).cast::<T>().read_unaligned() }
 }
+// ANCHOR_END: from_bits
 // ANCHOR_END: bits
 
 #[cfg(test)]

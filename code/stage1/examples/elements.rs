@@ -1,18 +1,18 @@
-//! Chapter 4, "Elements as atomic words": every kind of element the chapter
-//! talks about goes into a `SecVec` and comes back out unchanged.
+//! Chapter 5, "Elements as atomic words": every kind of element the chapter
+//! talks about goes into stage 1's `SecVec` and comes back out unchanged.
 //!
 //! For each type the example prints its size, the bytes of its first value
-//! (exactly the bytes the vector copies into the low end of a slot's 64-bit
-//! word) and the values it pushed. It asserts that `get`, `set` and `pop`
-//! give every value back equal to what went in.
+//! (exactly the bytes the vector copies into the low-addressed end of a
+//! slot's 64-bit word) and the values it pushed. It asserts that `get`,
+//! `set` and `pop` give every value back equal to what went in.
 //!
-//! Run it with `cargo run --release --example ch04-elements`.
+//! Run it with `cargo run -p stage1 --release --example elements`.
 
 use std::fmt::Debug;
 use std::mem::size_of;
 use std::num::NonZeroU32;
 
-use secvec::{Element, SecVec};
+use stage1::{Element, SecVec};
 
 /// A colour with four 16-bit channels: eight bytes, no padding.
 #[derive(Clone, Copy, Debug, PartialEq)]
