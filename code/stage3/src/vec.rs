@@ -79,9 +79,10 @@ impl<T: Element> SecVec<T> {
         let next_ptr = &*next as *const Descriptor as *mut Descriptor;
         // Guard `next` before it is published: once it is, another thread
         // may replace and retire it at any moment, and we still read it
-        // below. No fence is needed here: whoever replaces `next` does so
-        // with a swap that reads our swap, which publishes this hazard to it
-        // before it can retire `next`.
+        // below. No fence is needed here: whoever replaces `next` first
+        // loads it with `safe_load`, whose Acquire load reads our Release
+        // swap, so this hazard store happens before that thread's retire
+        // and before any scan that follows it.
         hazard.protect_raw(next_ptr);
         let current = current as *const Descriptor as *mut Descriptor;
         // haphazard swaps with Release (publishing `next`, and the write of
