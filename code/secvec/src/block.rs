@@ -98,6 +98,7 @@ impl WriteRef {
         self.block
     }
 
+    // ANCHOR: write_ref_bits
     /// Packs the place into one word: the block's address with the position
     /// in its low bits, which the alignment leaves zero.
     #[inline]
@@ -117,6 +118,7 @@ impl WriteRef {
             index: address & (BLOCK_LEN - 1),
         }
     }
+    // ANCHOR_END: write_ref_bits
 
     /// The write descriptor itself.
     ///

@@ -434,6 +434,7 @@ impl<T: Element> SecVec<T> {
         let stamp = stamp.wrapping_add(1);
         with_local(|local| {
             let write = local.writes.stage(WriteDescriptor { op, stamp });
+            // ANCHOR: own_guard
             // Guard our own block before publishing: once public, a helper
             // may settle and finish our write, and without the guard the
             // block could be freed and its place reused by another pending
@@ -443,6 +444,7 @@ impl<T: Element> SecVec<T> {
             // never reuses a freed address, so no model can fail without
             // this line; it rests on the argument above.)
             local.hazard.protect_raw(write.block().as_ptr());
+            // ANCHOR_END: own_guard
             let pending = Descriptor::Pending {
                 size: new_size,
                 write,
