@@ -25,7 +25,7 @@
 //! cargo test -p secvec --test stress --no-run   # prints the binary's path
 //! SECVEC_STRESS_SCALE=0.1 valgrind --leak-check=full \
 //!     --errors-for-leak-kinds=definite --error-exitcode=1 \
-//!     target/debug/deps/stress-<hash> push_pop_16_threads --test-threads 1
+//!     target/debug/deps/stress-<hash> dropped_by_the_last_thread --test-threads 1
 //! ```
 //!
 //! Under valgrind, "definitely lost" must be 0; haphazard's global domain
