@@ -29,6 +29,7 @@ pub(crate) struct SlotWord {
 }
 
 impl SlotWord {
+    // ANCHOR: seal_versions
     /// The word a write of `bits` leaves when it was planned under the idle
     /// descriptor with `stamp`.
     #[inline]
@@ -57,6 +58,7 @@ impl SlotWord {
     pub(crate) fn is_sealed_under(self, stamp: u64) -> bool {
         self == self.sealed(stamp)
     }
+    // ANCHOR_END: seal_versions
 
     #[inline]
     fn pack(self) -> u128 {

@@ -153,6 +153,7 @@ impl<T: Element> SecVec<T> {
         loop {
             let (size, stamp) = self.idle();
             let index = size.checked_sub(1)?;
+            // ANCHOR: pop_floor
             // The floor must never be above the length: lower it first,
             // then look again. It cannot rise before our swap below without
             // a write being published, which would make that swap fail.
@@ -160,6 +161,7 @@ impl<T: Element> SecVec<T> {
                 self.floor.apply(fall);
                 continue;
             }
+            // ANCHOR_END: pop_floor
             let slot = self.slot_below_size(index);
             let word = slot.load();
             let current = Descriptor::Idle { size, stamp };

@@ -399,6 +399,7 @@ fn pop_stalls_while_the_last_element_comes_back() {
     });
 }
 
+// ANCHOR: pop_stalls_across
 /// Like the model above, but the stalled pop's descriptor is older than the
 /// one under which the element it finds was sealed: between them the other
 /// thread pushed and popped once, so the size came back with a new stamp.
@@ -426,3 +427,4 @@ fn pop_stalls_across_a_push_and_two_pops() {
         );
     });
 }
+// ANCHOR_END: pop_stalls_across
