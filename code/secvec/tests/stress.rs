@@ -32,6 +32,11 @@
 //! leaves its hazard-pointer records and not yet reclaimed descriptors
 //! "still reachable" at exit.
 //!
+//! `cargo xtask miri` runs these tests under Miri at a scale of 0.001, and
+//! `cargo xtask sanitize` under ThreadSanitizer and AddressSanitizer. Each
+//! test ends by reclaiming the retired blocks of write descriptors (see
+//! [`reclaim_retired_blocks`] for why).
+//!
 //! No test asserts anything about timing.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -120,6 +125,23 @@ fn is_bucket_prefix(capacity: usize) -> bool {
     capacity % 8 == 0 && (capacity / 8 + 1).is_power_of_two()
 }
 
+/// Frees the retired blocks of write descriptors that no hazard pointer
+/// guards; called at the end of each test, once its threads are done and its
+/// vectors dropped.
+///
+/// Nothing is wrong without it: the blocks wait in haphazard's global domain
+/// for its next scan (after about a thousand retirements), and at exit the
+/// domain still holds them, reachable. But Miri's leak check cannot see that.
+/// The domain reaches a block through the pointer it was retired with, and
+/// when the retiring thread rebuilt that pointer from a descriptor's bits
+/// (`WriteRef::from_bits`, with exposed provenance) the leak check does not
+/// follow it: under Miri, `many_vectors_created_and_dropped` reported a
+/// 4,672-byte `Block` as leaked for some seeds. Emptying the domain here keeps
+/// the leak check on for everything else.
+fn reclaim_retired_blocks() {
+    haphazard::Domain::global().eager_reclaim();
+}
+
 // ---------------------------------------------------------------------------
 // Iteration during changes
 // ---------------------------------------------------------------------------
@@ -192,6 +214,8 @@ fn iterate_during(pushers: u64, poppers: u64, per_thread: u64) {
     for pass in &passes {
         assert_eq!(pass[..], last[..pass.len()], "a pass was not a prefix");
     }
+    drop(v);
+    reclaim_retired_blocks();
 }
 
 #[test]
@@ -323,6 +347,8 @@ fn gets_while_the_length_rises_and_falls() {
     });
     assert_eq!(v.len() as u64, *schedule.len.last().unwrap());
     assert!(checked.load(Ordering::Relaxed) >= 2);
+    drop(v);
+    reclaim_retired_blocks();
 }
 
 // ---------------------------------------------------------------------------
@@ -365,6 +391,8 @@ fn reserve_during_pushes() {
     let items: Vec<u64> = v.iter().collect();
     let counts = check_per_thread_order(&items, 4);
     assert!(counts.iter().all(|&n| n == per_thread));
+    drop(v);
+    reclaim_retired_blocks();
 }
 
 // ---------------------------------------------------------------------------
@@ -419,6 +447,7 @@ fn dropped_by_the_last_thread() {
         assert!(weak.upgrade().is_none(), "round {round}: still alive");
         assert_eq!(finishers.load(Ordering::Relaxed), 1);
     }
+    reclaim_retired_blocks();
 }
 
 /// Several threads create vectors, fill them across several buckets, use
@@ -457,4 +486,5 @@ fn many_vectors_created_and_dropped() {
             });
         }
     });
+    reclaim_retired_blocks();
 }

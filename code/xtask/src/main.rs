@@ -10,7 +10,10 @@ mod bench;
 mod book;
 mod cmd;
 mod lincheck;
+mod miri;
 mod mutants;
+mod nightly;
+mod sanitize;
 mod test;
 mod tools;
 
@@ -48,10 +51,22 @@ const COMMANDS: &[Command] = &[
         run: lincheck::run,
     },
     Command {
+        name: "miri",
+        usage: miri::USAGE,
+        about: miri::ABOUT,
+        run: miri::run,
+    },
+    Command {
         name: "mutants",
         usage: mutants::USAGE,
         about: mutants::ABOUT,
         run: mutants::run,
+    },
+    Command {
+        name: "sanitize",
+        usage: sanitize::USAGE,
+        about: sanitize::ABOUT,
+        run: sanitize::run,
     },
     Command {
         name: "test",

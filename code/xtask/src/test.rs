@@ -42,6 +42,10 @@ const STEPS: &[Step] = &[
         run: loom,
     },
     Step {
+        name: "miri",
+        run: miri,
+    },
+    Step {
         name: "book",
         run: book,
     },
@@ -101,6 +105,13 @@ fn loom() -> Result {
         loom.env("LOOM_MAX_PREEMPTIONS", "5");
     }
     cmd::run(&mut loom)
+}
+
+/// `cargo xtask miri --seeds 2`: secvec's unit tests and the small concurrent
+/// tests under Miri, with two seeds (CI's Miri job tries more). It installs
+/// the nightly toolchain's `miri` and `rust-src` first if they are missing.
+fn miri() -> Result {
+    crate::miri::run(&["--seeds".to_string(), "2".to_string()])
 }
 
 fn book() -> Result {
