@@ -64,8 +64,8 @@ pub(crate) struct WriteOp {
     pub(crate) index: usize,
     /// The slot's contents when the write was planned.
     pub(crate) old: SlotWord,
-    /// The contents to leave there: the new bits, with the version of a
-    /// write planned under the idle descriptor it replaces.
+    /// The contents to leave there: the new bits, with the version of the
+    /// stamp of the idle descriptor that settles this write.
     pub(crate) new: SlotWord,
     /// A rise of the floor that comes with this write (pushes only).
     pub(crate) raise: Option<FloorChange>,
@@ -157,10 +157,11 @@ impl WriteOp {
     /// floor if the write carries a rise and the floor is still as it was.
     ///
     /// If the write was already applied, by us or by a helper, the slot no
-    /// longer holds `old` (its version has moved on) and nothing happens. That also
-    /// holds for a helper that stalled here for a long time: even if the bits
-    /// went back to `old.bits`, the version did not, so a stale write can
-    /// never land.
+    /// longer holds `old` and nothing happens. That also holds for a helper
+    /// that stalled here for a long time: once the write landed, the slot's
+    /// word names a stamp past every operation that could have put `old`
+    /// back (see `slot.rs`), so even if the bits return to `old.bits`, the
+    /// version does not.
     #[inline]
     pub(crate) fn apply(&self, buckets: &Buckets, floor: &Floor) {
         let slot = buckets

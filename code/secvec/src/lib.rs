@@ -54,11 +54,14 @@
 //!
 //! `push`, `pop`, `set`, `get` and `len` are linearizable: each appears to
 //! take effect at one instant between its call and its return. `push`, `pop`
-//! and `set` are lock-free: a thread retries only because another thread's
-//! operation succeeded. `len` is wait-free: one atomic load. `get` is a load
-//! of the floor and one of the slot when the index is below the floor;
-//! otherwise it loads the descriptor, and if it finds a write pending it
-//! helps to finish it first (lock-free).
+//! and `set` are lock-free: a thread goes round its loop again only when
+//! another thread's operation changed the descriptor or the slot it was about
+//! to swap, or, once per fall of the floor, after a pop lowered the floor.
+//! `len` is wait-free: one atomic load of the descriptor. `get` below the
+//! floor is wait-free too: three loads (the floor, the bucket pointer and the
+//! slot). Otherwise it loads the descriptor, and if that owes a write and the
+//! index is not below its last one, it helps to finish the write first
+//! (lock-free).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]

@@ -4,13 +4,23 @@
 //! write with `compare_exchange(old, new)`. A helper that stalls just before
 //! that compare-and-swap can wake up after the slot went from `old` to `new`
 //! and back to `old` (pop, push of the same value), and its stale swap would
-//! then succeed: the ABA problem. Pairing the bits with a version that only
-//! grows makes the stale swap fail, because the version it expects is gone for
-//! good. The version is taken from the descriptor's stamp, which grows with
-//! every change of the vector, rather than counted per slot: that way a pop's
-//! *seal* (see `pop` and `set` in `vec.rs`) names the descriptor it belongs
-//! to. See the book's chapter on ABA for the whole story, and why a spare tag
-//! bit (the scheme of Dechev, Pirkelbauer and Stroustrup, ISORC 2010) is not
+//! then succeed: the ABA problem. Pairing the bits with a version makes the
+//! stale swap fail. The version is taken from the descriptor's stamp, which
+//! grows with every change of the vector, rather than counted per slot: that
+//! way a pop's *seal* (see `pop` and `set` in `vec.rs`) names the descriptor
+//! it belongs to.
+//!
+//! What holds is this. Every word names a stamp: a direct `set` and a seal
+//! carry the stamp of the idle descriptor they were planned under, and a
+//! write through the descriptor (a push, or a `set` of a sealed slot) carries
+//! the stamp of the idle descriptor that settles it, one higher. An
+//! operation planned under stamp `t` only ever expects a word of stamp `t` or
+//! less, and the stamp a slot's word names never goes down. Within one
+//! stamp a word can come back (two direct sets) and a seal lowers the
+//! version by one; but once a write through the descriptor has landed, no
+//! operation planned before it can swap that slot again. The book's chapters
+//! on ABA and on seals tell the whole story, and why a spare tag bit (the
+//! scheme of Dechev, Pirkelbauer and Stroustrup, ISORC 2010) is not
 //! available when an element may use all 64 bits.
 
 use crate::sync::{AtomicU128, Ordering};
@@ -22,16 +32,17 @@ use crate::sync::{AtomicU128, Ordering};
 pub(crate) struct SlotWord {
     /// The element, as made by [`to_bits`](crate::element::to_bits).
     pub(crate) bits: u64,
-    /// `2 × (stamp + 1)` for a write planned under the idle descriptor with
-    /// that stamp, `2 × stamp + 1` for a pop's seal under it. Stamps only
-    /// grow, so a word that was replaced never comes back.
+    /// `2 × (stamp + 1)` for a write carrying that stamp, `2 × stamp + 1`
+    /// for a pop's seal under the idle descriptor with it (see the module
+    /// documentation for which stamp a write carries).
     pub(crate) version: u64,
 }
 
 impl SlotWord {
     // ANCHOR: seal_versions
-    /// The word a write of `bits` leaves when it was planned under the idle
-    /// descriptor with `stamp`.
+    /// The word a write of `bits` leaves, carrying `stamp`: a direct `set`
+    /// passes the stamp of the idle descriptor it read, a write through the
+    /// descriptor the stamp of the idle descriptor that will settle it.
     #[inline]
     pub(crate) fn written(bits: u64, stamp: u64) -> SlotWord {
         SlotWord {

@@ -125,7 +125,9 @@ impl<T: Element> SecVec<T> {
             let op = WriteOp {
                 index: size,
                 old,
-                new: SlotWord::written(bits, stamp),
+                // A write through the descriptor carries the stamp of the
+                // idle descriptor that settles it (see `SlotWord::written`).
+                new: SlotWord::written(bits, stamp.wrapping_add(1)),
                 // Once the vector has grown to eight times its floor, the
                 // floor rises with this write (see `floor.rs`).
                 raise: self.floor.load().raise_for(size + 1),
@@ -276,11 +278,14 @@ impl<T: Element> SecVec<T> {
             } else if old.is_sealed_under(stamp) {
                 // A pop of this very element may be between its seal and
                 // its swap. Go through the descriptor, so that one of the
-                // two swaps fails.
+                // two swaps fails. Like a push's, the word written carries
+                // the stamp of the descriptor that settles it, so that a
+                // direct set or a seal of this stamp that stalled cannot
+                // land on it afterwards.
                 let op = WriteOp {
                     index,
                     old,
-                    new,
+                    new: SlotWord::written(bits, stamp.wrapping_add(1)),
                     raise: None,
                 };
                 self.write_through(size, stamp, size, op)
@@ -490,3 +495,58 @@ impl<T: Element> Drop for SecVec<T> {
     }
 }
 // ANCHOR_END: drop
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    // ANCHOR: stale_after_write_through
+    /// The schedule of the book's seals chapter ("A case the versions
+    /// miss"), replayed on one thread. Each stalled operation is played as
+    /// the word it read before it stalled and the swap it makes when it
+    /// wakes: a direct `set` and a pop's seal, both planned under stamp `t`,
+    /// and a helper of a `set` that went through the descriptor.
+    ///
+    /// A write through the descriptor must leave a word that no operation
+    /// planned under the same stamp can expect, or the stalled set lands on
+    /// it, the stalled seal puts the write's `old` word back, and the stalled
+    /// helper lands the same write a second time.
+    #[test]
+    fn stale_operations_cannot_land_after_a_write_through_the_descriptor() {
+        let v = SecVec::from(vec![0_u32, 1]);
+        assert_eq!(v.set(1, 10), Some(1));
+        let (_, t) = v.idle();
+        let slot = v.slot_below_size(1);
+
+        // D, a direct `set(1, 20)` under `t`, reads the slot and stalls.
+        let read_by_d = slot.load();
+        // Another `set(1, 20)` runs to the end, directly.
+        assert_eq!(v.set(1, 20), Some(10));
+        // A pops: reads the slot under `t`, stalls before sealing.
+        let read_by_a = slot.load();
+        // B pops: seals the slot under `t`, stalls before its descriptor swap.
+        assert!(slot.replace(read_by_a, read_by_a.sealed(t)));
+        // S, `set(1, 10)`, finds the seal and goes through the descriptor;
+        // B fails its swap, finds S's write owed, and stalls inside `apply`.
+        assert_eq!(v.set(1, 10), Some(20));
+        let helped_by_b = WriteOp {
+            index: 1,
+            old: read_by_a.sealed(t),
+            new: slot.load(),
+            raise: None,
+        };
+        assert_eq!(helped_by_b.new.bits, 10);
+
+        // D wakes: its swap must fail, or it replaces S's 10 with a 20 that
+        // S's return value says came before it.
+        assert!(!slot.replace(read_by_d, SlotWord::written(20, t)));
+        // A wakes: its seal must fail too.
+        assert!(!slot.replace(read_by_a, read_by_a.sealed(t)));
+        // B wakes and applies S's write: nothing to do.
+        helped_by_b.apply(&v.buckets, &v.floor);
+        assert_eq!(slot.load(), helped_by_b.new);
+        assert_eq!(v.pop(), Some(10));
+        assert_eq!(v.pop(), Some(0));
+    }
+    // ANCHOR_END: stale_after_write_through
+}

@@ -370,9 +370,14 @@ fn sets_during_pops() {
 }
 
 /// A pop reads the last slot and stalls while the other thread pops that
-/// element, pushes a new one in its place and sets it. The stalled pop must
-/// not seal the slot the push is about to write: its check of the
-/// descriptor after reading the slot sends it round again.
+/// element, pushes a new one in its place and sets it. Whatever the stalled
+/// pop does when it wakes, every value must come out once: its seal, and a
+/// set that finds it, must not lose the 3 or the 4. (This model fails
+/// without seals, or with a set that ignores them, or with a stamp that
+/// write_through does not raise. A pop without its second look at the
+/// descriptor passes here: the stalled pop read the same descriptor as the
+/// other thread's pop, so its late seal repeats that pop's or fails. The
+/// next model is the one that needs that look.)
 #[test]
 fn pop_stalls_while_the_last_element_comes_back() {
     model(|| {
