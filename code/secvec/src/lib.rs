@@ -59,9 +59,8 @@
 //! to swap, or, once per fall of the floor, after a pop lowered the floor.
 //! `len` is wait-free: one atomic load of the descriptor. `get` below the
 //! floor is wait-free too: three loads (the floor, the bucket pointer and the
-//! slot). Otherwise it loads the descriptor, and if that owes a write and the
-//! index is not below its last one, it helps to finish the write first
-//! (lock-free).
+//! slot). Otherwise it loads the descriptor, and if that owes a write to this
+//! very index, it helps to finish the write first (lock-free).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
