@@ -143,7 +143,7 @@ macro_rules! shared_tests {
         }
         #[test]
         fn linearizable() {
-            $crate::lincheck::linearizable::<Under<u64>>();
+            $crate::lincheck::linearizable::<Under<u64>>(stringify!($krate));
         }
     };
 }

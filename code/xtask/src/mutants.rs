@@ -29,15 +29,16 @@ use crate::Result;
 pub const USAGE: &str = "mutants [--stress] [--histories N] [--list] [NAME...]";
 pub const ABOUT: &str = "Plant known bugs in copies of the crates (target/mutants/), one per \
      copy, and check that the linearizability test catches each (with --stress: which stress \
-     and sequential tests do too). --histories N per copy (default 20,000); --list names the \
+     and sequential tests do too). --histories N per copy (default 100,000); --list names the \
      mutants; NAME... runs only those.";
 
 /// How many histories the linearizability test checks per copy, unless told.
-const DEFAULT_HISTORIES: u64 = 20_000;
+const DEFAULT_HISTORIES: u64 = 100_000;
 
 /// A test binary that runs longer than this is stopped and counted as hung.
 const TIMEOUT: Duration = Duration::from_secs(600);
 
+// ANCHOR: mutant
 /// One replacement in a file: `find` must occur exactly once.
 struct Edit {
     find: &'static str,
@@ -56,15 +57,22 @@ struct Mutant {
     edits: &'static [Edit],
     /// What is broken, and what goes wrong because of it.
     bug: &'static str,
-    /// If random histories rarely catch it: why (which stall it needs).
-    /// The command fails if any mutant survives that is not marked so.
+    /// If the default number of random histories does not always catch it:
+    /// why (which stall it needs). The command fails if a mutant survives
+    /// that is not marked so.
     elusive: Option<&'static str>,
 }
+// ANCHOR_END: mutant
 
 const VEC: &str = "code/secvec/src/vec.rs";
 
+/// Why a `get` that does not help is rarely caught by random histories.
+const GET_WINDOW: &str = "needs a get of the last index to read the descriptor after a \
+     push published it and the slot before the push wrote it, a window of a few instructions";
+
 // ANCHOR: mutants
 const MUTANTS: &[Mutant] = &[
+    // ANCHOR: first_mutant
     Mutant {
         name: "set-ignores-seal",
         krate: "secvec",
@@ -78,6 +86,7 @@ const MUTANTS: &[Mutant] = &[
               old element, and the set's value is lost with the popped slot",
         elusive: None,
     },
+    // ANCHOR_END: first_mutant
     Mutant {
         name: "settle-before-apply",
         krate: "secvec",
@@ -103,7 +112,7 @@ const MUTANTS: &[Mutant] = &[
         }],
         bug: "get reads the last slot while a write to it is pending, instead of helping \
               the write first: it returns the slot's old contents",
-        elusive: None,
+        elusive: Some(GET_WINDOW),
     },
     Mutant {
         name: "pop-seals-without-recheck",
@@ -184,22 +193,26 @@ const MUTANTS: &[Mutant] = &[
         bug: "write_through settles to an idle descriptor with the old stamp: a set through \
               the descriptor brings back the very descriptor a pop sealed under, and the \
               pop's swap succeeds although the slot was written meanwhile",
-        elusive: None,
+        elusive: Some(
+            "needs a set of the last index to find the slot sealed, in the few \
+             instructions between a pop's seal and its swap; only then does the set go \
+             through the descriptor",
+        ),
     },
     Mutant {
-        name: "stage1-get-without-help",
-        krate: "stage1",
-        file: "code/stage1/src/vec.rs",
+        name: "stage3-get-without-help",
+        krate: "stage3",
+        file: "code/stage3/src/vec.rs",
         edits: &[Edit {
-            find: "        let current = self.current();\n        \
-                   current.complete_write(&self.buckets);\n        \
-                   if index >= current.size {\n            return None;\n        }\n        \
-                   // Acquire: as in `push`.\n        let bits",
-            replace: "        let current = self.current();\n        \
-                      if index >= current.size {\n            return None;\n        }\n        \
-                      // Acquire: as in `push`.\n        let bits",
+            find: "            let current = self.current(current_hazard);\n            \
+                   current.complete_write(&self.buckets);\n            \
+                   if index >= current.size {\n                return None;\n            \
+                   }\n            let bits",
+            replace: "            let current = self.current(current_hazard);\n            \
+                      if index >= current.size {\n                return None;\n            \
+                      }\n            let bits",
         }],
-        bug: "stage 1's get does not complete the pending write of the descriptor it \
+        bug: "stage 3's get does not complete the pending write of the descriptor it \
               reads, and reads a slot that the write has not reached yet",
         elusive: None,
     },
@@ -444,37 +457,32 @@ fn test_copy(
     };
     println!("    built in {:.1} s", started.elapsed().as_secs_f64());
 
-    let mut checks = Vec::new();
     let histories = options.histories.to_string();
-    let lincheck = run_tests(
+    let suite_dir = copy.join(&suite.folder);
+    let mut checks = vec![run_check(
+        "lincheck",
         &suite_exe,
-        &copy.join(&suite.folder),
+        &suite_dir,
         &["linearizable", "--exact"],
         &[
             ("SECVEC_LINCHECK_HISTORIES", &histories),
             ("SECVEC_LINCHECK_MAX_VIOLATIONS", "1"),
         ],
-    )?;
-    checks.push(Checked {
-        check: "lincheck",
-        ..lincheck
-    });
-    println!("    lincheck {}", checks[0].describe());
+        &copy,
+    )?];
     if options.stress {
-        let mut suite_run = run_tests(
+        let skip = ["--skip", "linearizable"];
+        checks.push(run_check(
+            "suite",
             &suite_exe,
-            &copy.join(&suite.folder),
-            &["--skip", "linearizable"],
+            &suite_dir,
+            &skip,
             &[],
-        )?;
-        suite_run.check = "suite";
-        println!("    suite    {}", suite_run.describe());
-        checks.push(suite_run);
+            &copy,
+        )?);
         if let Some(exe) = stress_exe {
-            let mut stress = run_tests(&exe, &copy.join(&own_stress), &[], &[])?;
-            stress.check = "stress";
-            println!("    stress   {}", stress.describe());
-            checks.push(stress);
+            let dir = copy.join(&own_stress);
+            checks.push(run_check("stress", &exe, &dir, &[], &[], &copy)?);
         }
     }
     Ok(checks)
@@ -559,9 +567,17 @@ fn build_test(copy: &Path, target_dir: &Path, package: &str, test: &str) -> Resu
         .ok_or_else(|| format!("`{line}` named no test binary called {test}"))
 }
 
-/// Runs a test binary in `dir` with `args` and `envs`, collecting its
-/// output; stops it after [`TIMEOUT`].
-fn run_tests(exe: &Path, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<Checked> {
+/// Runs the test binary `exe` in `dir` with `args` and `envs` as the check
+/// called `check`, reports what it found, and keeps its whole output in
+/// `copy/<check>.log`; stops it after [`TIMEOUT`].
+fn run_check(
+    check: &'static str,
+    exe: &Path,
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    copy: &Path,
+) -> Result<Checked> {
     let mut command = Command::new(exe);
     command
         .args(args)
@@ -634,11 +650,19 @@ fn run_tests(exe: &Path, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Re
             }
         }
     };
-    Ok(Checked {
-        check: "",
+    let log = copy.join(format!("{check}.log"));
+    fs::write(&log, &output).map_err(|e| format!("could not write {}: {e}", log.display()))?;
+    let checked = Checked {
+        check,
         finding,
         took,
-    })
+    };
+    println!(
+        "    {check:<8} {} (output in {})",
+        checked.describe(),
+        log.display()
+    );
+    Ok(checked)
 }
 
 /// The failed tests in a test harness's output, each with the first line
@@ -659,7 +683,7 @@ fn failures(output: &str) -> Vec<(String, String)> {
                 break;
             }
             if line.contains("panicked at") {
-                message = lines.next().unwrap_or_default().to_string();
+                message = first_lines(&mut lines);
                 break;
             }
         }
@@ -667,6 +691,29 @@ fn failures(output: &str) -> Vec<(String, String)> {
     }
     failed
 }
+
+/// The start of a panic message: up to three lines (an assertion's `left`
+/// and `right`), joined, stopping at a blank line, a history
+/// (`starting from`) or proptest's `minimal failing input`.
+fn first_lines<'a>(lines: &mut impl Iterator<Item = &'a str>) -> String {
+    let mut message = Vec::new();
+    for line in lines.take(3) {
+        let line = line.trim();
+        let ends = ["starting from", "minimal failing input", "note:"];
+        if line.is_empty() || ends.iter().any(|end| line.starts_with(end)) {
+            break;
+        }
+        message.push(line);
+    }
+    let message = message.join(" ");
+    match message.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}...", &message[..end]),
+        None => message,
+    }
+}
+
+/// How much of a panic message the report shows.
+const MESSAGE_CHARS: usize = 200;
 
 #[cfg(test)]
 mod tests {
@@ -704,10 +751,13 @@ mod tests {
             \n\
             thread 'a' (123) panicked at src/lib.rs:1:1:\n\
             history 4 is not linearizable: thread 1's pop() -> Some(2)\n\
-            more detail\n\
+            starting from [2]\n\
             ---- b stdout ----\n\
             thread '<unnamed>' (124) panicked at src/lib.rs:2:2:\n\
-            value 1: 5 went in, 4 came out\n\
+            assertion `left == right` failed: value 1\n\
+            \x20 left: 5\n\
+            \x20right: 4\n\
+            note: run with `RUST_BACKTRACE=1`\n\
             \n\
             failures:\n    a\n    b\n";
         assert_eq!(
@@ -719,7 +769,7 @@ mod tests {
                 ),
                 (
                     "b".to_string(),
-                    "value 1: 5 went in, 4 came out".to_string()
+                    "assertion `left == right` failed: value 1 left: 5 right: 4".to_string()
                 ),
             ]
         );
