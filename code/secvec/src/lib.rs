@@ -61,6 +61,34 @@
 //! floor is wait-free too: three loads (the floor, the bucket pointer and the
 //! slot). Otherwise it loads the descriptor, and if that owes a write to this
 //! very index, it helps to finish the write first (lock-free).
+//!
+//! # Where it is lock-free
+//!
+//! The descriptor and every slot are 128-bit words, changed with one 128-bit
+//! compare-and-swap, which the crate takes from [`portable_atomic`]. Whether
+//! that is a single processor instruction depends on the target:
+//!
+//! - x86-64: `cmpxchg16b`, which all but the earliest x86-64 processors have.
+//!   Most targets (Linux among them) do not assume it at compile time, so
+//!   portable-atomic checks the processor once at run time and then calls the
+//!   instruction through a function pointer; building with
+//!   `-C target-feature=+cmpxchg16b` (or a `-C target-cpu` that has it)
+//!   inlines it instead. Apple, Windows and Fuchsia targets assume it.
+//! - AArch64 (and Arm64EC): always (`ldxp`/`stxp`, or `casp` where the
+//!   processor has LSE, chosen at run time).
+//! - s390x: always (`cdsg`).
+//! - riscv64 with the Zacas extension, and powerpc64 with quadword atomics
+//!   (the default on powerpc64le; only with Rust 1.95 or later): known at
+//!   compile time, or detected at run time on Linux and a few other systems.
+//!
+//! Everywhere else (32-bit targets such as x86 or Arm, and an x86-64
+//! processor without `cmpxchg16b`) portable-atomic emulates each 128-bit
+//! atomic with a sequence lock taken from a small global table.
+//! Every operation still works and is still linearizable, but it is no longer
+//! lock-free: a thread preempted while it holds one of those locks makes the
+//! others wait. Targets whose standard library has no 64-bit atomics (such as
+//! 32-bit MIPS or PowerPC) cannot build the crate at all. [`is_lock_free`]
+//! says which case the running program is in.
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -80,3 +108,24 @@ mod vec;
 pub use element::Element;
 pub use iter::Iter;
 pub use vec::SecVec;
+
+/// Whether [`SecVec`]'s operations are lock-free in this process: `true`
+/// where the processor has a 128-bit compare-and-swap, `false` where
+/// portable-atomic falls back to locks (see
+/// [Where it is lock-free](crate#where-it-is-lock-free)).
+///
+/// On x86-64 the answer comes from the processor, checked once at run time
+/// unless the build assumes `cmpxchg16b`; it is the same for the whole run.
+///
+/// ```
+/// if !secvec::is_lock_free() {
+///     eprintln!("note: SecVec falls back to locks on this machine");
+/// }
+/// # // Under Miri, portable-atomic takes its lock-based fallback unless
+/// # // the build enables cmpxchg16b (x86-64 only).
+/// # #[cfg(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri)))]
+/// # assert!(secvec::is_lock_free());
+/// ```
+pub fn is_lock_free() -> bool {
+    portable_atomic::AtomicU128::is_lock_free()
+}
