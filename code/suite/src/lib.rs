@@ -16,9 +16,13 @@
 //!   vector keeps: nothing lost, nothing duplicated, nothing invented, and
 //!   each thread's values in the order it pushed them.
 //!
-//! A stage's *known* flaws (a leak, the ABA problem) are not in the shared
-//! suite: each stage asserts its own flaw in its own tests, so that a claim
-//! such as "stage 1 leaks" is itself checked.
+//! A stage's *known* flaws (a leak, the ABA problem) are asserted by the
+//! stage's own tests, so that a claim such as "stage 1 leaks" is itself
+//! checked. One shared test sees the ABA problem of stages 1 and 2 now and
+//! then, not every time: the same-values stress test. Those stages mark it
+//! `#[ignore]` with `shared_tests!(stage1, known_aba = "...")`, so that
+//! their suite passes every time, and a reader can still run it with
+//! `--ignored` and watch it fail.
 
 pub mod alloc;
 pub mod lincheck;
@@ -68,6 +72,15 @@ pub fn scaled(base: u64) -> u64 {
 #[macro_export]
 macro_rules! shared_tests {
     ($krate:ident) => {
+        $crate::shared_tests!(@tests $krate, []);
+    };
+    // A stage that still has the ABA problem (stages 1 and 2) fails the
+    // same-values stress test now and then, so there that test runs only
+    // when asked for: `cargo test -p stage2 --test suite -- --ignored`.
+    ($krate:ident, known_aba = $why:literal) => {
+        $crate::shared_tests!(@tests $krate, [#[ignore = $why]]);
+    };
+    (@tests $krate:ident, [$($same_values:tt)*]) => {
         /// `SecVec` seen through the suite's trait.
         struct Under<T: $krate::Element>($krate::SecVec<T>);
 
@@ -134,6 +147,7 @@ macro_rules! shared_tests {
             $crate::threads::set_get::<Under<u64>>(4, 4, $crate::scaled(20_000));
         }
         #[test]
+        $($same_values)*
         fn same_values_16_threads() {
             $crate::threads::same_values::<Under<u32>>(16, $crate::scaled(5_000));
         }
