@@ -200,6 +200,25 @@ const MUTANTS: &[Mutant] = &[
         ),
     },
     Mutant {
+        name: "set-through-own-stamp",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "                    new: SlotWord::written(bits, stamp.wrapping_add(1)),\n\
+                   \x20                   raise: None,\n",
+            replace: "                    new,\n                    raise: None,\n",
+        }],
+        bug: "a set that goes through the descriptor writes a word of its own stamp, as a \
+              direct set does, instead of the next one: a direct set and a seal that stalled \
+              under the same stamp can then land on that word, and a late helper lands the \
+              write a second time, so a later set's value is lost (the schedule in the seals \
+              chapter)",
+        elusive: Some(
+            "needs five threads, four of them stalled at chosen points; histories have \
+             at most three",
+        ),
+    },
+    Mutant {
         name: "stage3-get-without-help",
         krate: "stage3",
         file: "code/stage3/src/vec.rs",
