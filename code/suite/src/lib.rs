@@ -18,11 +18,12 @@
 //!
 //! A stage's *known* flaws (a leak, the ABA problem) are asserted by the
 //! stage's own tests, so that a claim such as "stage 1 leaks" is itself
-//! checked. One shared test sees the ABA problem of stages 1 and 2 now and
-//! then, not every time: the same-values stress test. Those stages mark it
-//! `#[ignore]` with `shared_tests!(stage1, known_aba = "...")`, so that
-//! their suite passes every time, and a reader can still run it with
-//! `--ignored` and watch it fail.
+//! checked. Two shared tests see the ABA problem of stages 1 and 2 now and
+//! then, not every time: the same-values stress test and the
+//! linearizability check. Those stages mark them `#[ignore]` with
+//! `shared_tests!(stage1, known_aba = "...")`, so that their suite passes
+//! every time, and a reader can still run them with `--ignored` and watch
+//! them fail.
 
 pub mod alloc;
 pub mod lincheck;
@@ -75,12 +76,13 @@ macro_rules! shared_tests {
         $crate::shared_tests!(@tests $krate, []);
     };
     // A stage that still has the ABA problem (stages 1 and 2) fails the
-    // same-values stress test now and then, so there that test runs only
-    // when asked for: `cargo test -p stage2 --test suite -- --ignored`.
+    // same-values stress test and the linearizability check now and then,
+    // so there those two run only when asked for:
+    // `cargo test -p stage2 --test suite -- --ignored`.
     ($krate:ident, known_aba = $why:literal) => {
         $crate::shared_tests!(@tests $krate, [#[ignore = $why]]);
     };
-    (@tests $krate:ident, [$($same_values:tt)*]) => {
+    (@tests $krate:ident, [$($aba_sensitive:tt)*]) => {
         /// `SecVec` seen through the suite's trait.
         struct Under<T: $krate::Element>($krate::SecVec<T>);
 
@@ -147,7 +149,7 @@ macro_rules! shared_tests {
             $crate::threads::set_get::<Under<u64>>(4, 4, $crate::scaled(20_000));
         }
         #[test]
-        $($same_values)*
+        $($aba_sensitive)*
         fn same_values_16_threads() {
             $crate::threads::same_values::<Under<u32>>(16, $crate::scaled(5_000));
         }
@@ -156,6 +158,7 @@ macro_rules! shared_tests {
             $crate::threads::huge_indices::<Under<u64>>($crate::scaled(50_000));
         }
         #[test]
+        $($aba_sensitive)*
         fn linearizable() {
             $crate::lincheck::linearizable::<Under<u64>>(stringify!($krate));
         }
