@@ -101,8 +101,13 @@ impl Experiment {
             seconds,
             rounds,
             csv: None,
-            stall_us: vec![5_000],
-            period_ms: vec![50],
+            // 200 µs about every millisecond: often enough that the
+            // operations a stopped lock holder delays can be counted
+            // (about one stall in six stops a holder), and long enough to
+            // stand out against the calm tail, which reaches some tens of
+            // microseconds on a shared two-core machine.
+            stall_us: vec![200],
+            period_ms: vec![1],
             spin: false,
         }
     }
