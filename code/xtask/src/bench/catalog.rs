@@ -87,6 +87,11 @@ pub struct Target {
     pub at_least: f64,
 }
 
+/// The project's throughput targets, all at two threads on two cores but
+/// the single-threaded push: the push/pop mix at a quarter of `Mutex<Vec>`
+/// and half of `parking_lot::Mutex<Vec>`; the read-mostly mix at least as
+/// fast as `RwLock<Vec>`; reads twice as fast as `RwLock<Vec>` and as fast
+/// as boxcar; a push on one thread at 0.4 of `Mutex<Vec>`.
 pub const TARGETS: [Target; 6] = [
     Target {
         workload: "push_pop",
@@ -95,10 +100,10 @@ pub const TARGETS: [Target; 6] = [
         at_least: 0.25,
     },
     Target {
-        workload: "read_mostly",
-        peer: MUTEX,
+        workload: "push_pop",
+        peer: PARKING_LOT,
         threads: 2,
-        at_least: 1.5,
+        at_least: 0.5,
     },
     Target {
         workload: "read_mostly",
@@ -116,13 +121,13 @@ pub const TARGETS: [Target; 6] = [
         workload: "get",
         peer: BOXCAR,
         threads: 2,
-        at_least: 0.3,
+        at_least: 1.0,
     },
     Target {
         workload: "push",
         peer: MUTEX,
         threads: 1,
-        at_least: 0.15,
+        at_least: 0.4,
     },
 ];
 
