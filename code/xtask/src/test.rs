@@ -11,7 +11,7 @@ use crate::{tools, Result};
 
 pub const USAGE: &str = "test [--only STEP[,STEP...]]";
 pub const ABOUT: &str = "Run the checks CI runs, stopping at the first failure. \
-     Steps: fmt, clippy, test, doc, loom, book, book-test.";
+     Steps: fmt, clippy, test, doc, loom, miri, book, book-test.";
 
 /// One check: its name (as given to `--only`) and what it runs.
 struct Step {
