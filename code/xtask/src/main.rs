@@ -9,6 +9,7 @@
 mod bench;
 mod book;
 mod cmd;
+mod diagrams;
 mod lincheck;
 mod miri;
 mod mutants;
@@ -43,6 +44,12 @@ const COMMANDS: &[Command] = &[
         usage: book::USAGE,
         about: book::ABOUT,
         run: book::run,
+    },
+    Command {
+        name: "diagrams",
+        usage: diagrams::USAGE,
+        about: diagrams::ABOUT,
+        run: diagrams::run,
     },
     Command {
         name: "lincheck",
