@@ -106,14 +106,14 @@ pub(crate) fn capacity_overflow() -> ! {
 /// The top level of the two-level array.
 pub(crate) struct Buckets {
     /// Bucket `k` points at `bucket_len(k)` slots, or is null until needed.
-    pointers: Box<[AtomicPtr<Slot>; BUCKET_COUNT]>,
+    pointers: [AtomicPtr<Slot>; BUCKET_COUNT],
 }
 // ANCHOR_END: buckets
 
 impl Buckets {
     pub(crate) fn new() -> Self {
         Buckets {
-            pointers: Box::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
+            pointers: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
 

@@ -73,7 +73,9 @@
 //!   portable-atomic checks the processor once at run time and then calls the
 //!   instruction through a function pointer; building with
 //!   `-C target-feature=+cmpxchg16b` (or a `-C target-cpu` that has it)
-//!   inlines it instead. Apple, Windows and Fuchsia targets assume it.
+//!   inlines it instead. Apple, Windows and Fuchsia targets assume it. A
+//!   128-bit *load* is a single inline `movdqa` on every processor with AVX,
+//!   which the crate checks once, at its first load.
 //! - AArch64 (and Arm64EC): always (`ldxp`/`stxp`, or `casp` where the
 //!   processor has LSE, chosen at run time).
 //! - s390x: always (`cdsg`).

@@ -2,8 +2,9 @@
 //!
 //! Under `cfg(loom)` every atomic, every retry pause and the 128-bit slot
 //! word come from [loom], which then explores the interleavings of a test
-//! model. In a normal build they are the standard library's atomics and
-//! [`portable_atomic::AtomicU128`]. The rest of the crate imports from here and
+//! model. In a normal build they are the standard library's atomics and a
+//! thin wrapper around [`portable_atomic::AtomicU128`] whose load can be
+//! inlined (see [`AtomicU128`]). The rest of the crate imports from here and
 //! never names `std::sync::atomic` or `loom` itself, so the code that is
 //! model-checked is the code that ships.
 //!
@@ -16,9 +17,6 @@ pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 
 pub(crate) use std::sync::atomic::Ordering;
-
-#[cfg(not(loom))]
-pub(crate) use portable_atomic::AtomicU128;
 // ANCHOR_END: shim
 
 use crossbeam_utils::Backoff;
@@ -74,3 +72,182 @@ impl AtomicU128 {
     }
 }
 // ANCHOR_END: loom_u128
+
+// ANCHOR: native_u128
+/// The crate's 128-bit atomic outside loom: [`portable_atomic::AtomicU128`]
+/// with a load the compiler can inline.
+///
+/// On x86-64, portable-atomic picks its 16-byte load at run time (unless the
+/// build assumes AVX) and calls it through a function pointer, which puts a
+/// call in the middle of every `get`. On a processor with AVX an aligned
+/// 16-byte `movdqa` is a single atomic load, so where that holds this type
+/// issues it inline; everywhere else, and under Miri and the sanitizers,
+/// which cannot follow inline assembly, it defers to portable-atomic.
+#[cfg(not(loom))]
+#[derive(Debug)]
+#[repr(transparent)]
+pub(crate) struct AtomicU128(portable_atomic::AtomicU128);
+
+#[cfg(not(loom))]
+impl AtomicU128 {
+    pub(crate) const fn new(value: u128) -> Self {
+        Self(portable_atomic::AtomicU128::new(value))
+    }
+
+    /// Reads the word in one atomic step, with `Acquire` ordering or
+    /// stronger (an `order` of `Relaxed`, `Acquire` or `SeqCst`).
+    #[inline]
+    pub(crate) fn load(&self, order: Ordering) -> u128 {
+        #[cfg(all(target_arch = "x86_64", not(miri), not(secvec_no_asm)))]
+        if wide_load::is_atomic() {
+            // SAFETY: `is_atomic` found AVX, so this aligned 16-byte read is
+            // one atomic access, and found `cmpxchg16b`, so every write to
+            // the word is a `lock cmpxchg16b` too, never a lock-protected
+            // copy. The word is 16-byte aligned and alive for `&self`.
+            return unsafe { wide_load::load(self.0.as_ptr()) };
+        }
+        self.0.load(order)
+    }
+
+    #[inline]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: u128,
+        new: u128,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<u128, u128> {
+        self.0.compare_exchange(current, new, success, failure)
+    }
+}
+// ANCHOR_END: native_u128
+
+// ANCHOR: wide_load
+/// An inline 16-byte atomic load for x86-64 processors with AVX.
+#[cfg(all(target_arch = "x86_64", not(loom), not(miri), not(secvec_no_asm)))]
+mod wide_load {
+    use core::arch::{asm, x86_64::__m128i};
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    const UNKNOWN: u8 = 0;
+    const ATOMIC: u8 = 1;
+    const NOT_ATOMIC: u8 = 2;
+
+    /// What [`detect`] found, once it has run.
+    static VERDICT: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+    /// Whether [`load`] is atomic on this processor.
+    #[inline]
+    pub(super) fn is_atomic() -> bool {
+        // Relaxed: the verdict is a fact about the processor, the same
+        // whichever thread stored it and whenever; nothing else rides on it.
+        match VERDICT.load(Ordering::Relaxed) {
+            ATOMIC => true,
+            NOT_ATOMIC => false,
+            _ => detect(),
+        }
+    }
+
+    /// Asks the processor, once. Intel and AMD guarantee that an aligned
+    /// 16-byte `movdqa` is atomic on every processor that has AVX.
+    #[cold]
+    #[inline(never)]
+    fn detect() -> bool {
+        let atomic =
+            std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("cmpxchg16b");
+        let verdict = if atomic { ATOMIC } else { NOT_ATOMIC };
+        // Relaxed: as in `is_atomic`; a race only stores the same answer twice.
+        VERDICT.store(verdict, Ordering::Relaxed);
+        atomic
+    }
+
+    /// Reads the 16 bytes at `src` with one `movdqa`.
+    ///
+    /// # Safety
+    ///
+    /// [`is_atomic`] returned true, `src` is 16-byte aligned and valid for
+    /// reads, and every concurrent write to it is an atomic 16-byte write.
+    #[inline]
+    pub(super) unsafe fn load(src: *const u128) -> u128 {
+        let word: __m128i;
+        // SAFETY: by the caller's promise the read is in bounds, aligned and
+        // atomic. It acts like an atomic load, which Rust's memory model
+        // allows here; on x86-64 every load already has Acquire semantics
+        // (loads are not reordered with later loads or stores), which is the
+        // strongest a load needs. `movdqa` is SSE2, part of every x86-64.
+        unsafe {
+            asm!(
+                "movdqa {word}, xmmword ptr [{src}]",
+                src = in(reg) src,
+                word = out(xmm_reg) word,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        // SAFETY: both types are 16 bytes of plain data.
+        unsafe { core::mem::transmute::<__m128i, u128>(word) }
+    }
+}
+// ANCHOR_END: wide_load
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{AtomicU128, Ordering};
+
+    #[test]
+    fn loads_see_what_was_stored() {
+        let word = AtomicU128::new(0);
+        let mut current = 0;
+        for value in [
+            1,
+            u128::from(u64::MAX),
+            u128::MAX,
+            0x0123_4567_89ab_cdef << 60,
+        ] {
+            assert_eq!(
+                word.compare_exchange(current, value, Ordering::AcqRel, Ordering::Acquire),
+                Ok(current)
+            );
+            assert_eq!(word.load(Ordering::Acquire), value);
+            current = value;
+        }
+    }
+
+    /// Words whose halves are equal, swapped in while another thread loads:
+    /// a load that tore the word in two would find halves that differ.
+    #[test]
+    fn loads_never_tear() {
+        let word = AtomicU128::new(0);
+        let twin = |n: u64| (u128::from(n) << 64) | u128::from(n);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for n in 1..=100_000 {
+                    let swapped = word.compare_exchange(
+                        twin(n - 1),
+                        twin(n),
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    assert!(swapped.is_ok());
+                }
+            });
+            let mut last = 0;
+            while last < 100_000 {
+                let loaded = word.load(Ordering::Acquire);
+                let (high, low) = ((loaded >> 64) as u64, loaded as u64);
+                assert_eq!(high, low, "a torn load: {loaded:#x}");
+                assert!(low >= last, "went back from {last} to {low}");
+                last = low;
+            }
+        });
+    }
+
+    #[cfg(all(target_arch = "x86_64", not(miri), not(secvec_no_asm)))]
+    #[test]
+    fn the_inline_load_is_used_exactly_where_it_is_atomic() {
+        let expected =
+            std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("cmpxchg16b");
+        assert_eq!(super::wide_load::is_atomic(), expected);
+        // The second answer comes from the cached verdict.
+        assert_eq!(super::wide_load::is_atomic(), expected);
+    }
+}
