@@ -11,7 +11,9 @@
 //!
 //! What runs, and why so:
 //!
-//! - `secvec --lib` (the unit tests), with one seed: they are single-threaded.
+//! - `secvec --lib` (the unit tests), with one seed: all but one are
+//!   single-threaded, and that one (`loads_never_tear`) checks an instruction
+//!   Miri does not run.
 //! - the shared suite's concurrent tests against secvec, and secvec's
 //!   `tests/stress.rs`, with seeds `0..N`, at `SECVEC_STRESS_SCALE=0.001`
 //!   (a few dozen operations per thread; Miri is roughly a thousand times
