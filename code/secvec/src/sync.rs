@@ -172,15 +172,18 @@ mod wide_load {
         let word: __m128i;
         // SAFETY: by the caller's promise the read is in bounds, aligned and
         // atomic. It acts like an atomic load, which Rust's memory model
-        // allows here; on x86-64 every load already has Acquire semantics
-        // (loads are not reordered with later loads or stores), which is the
-        // strongest a load needs. `movdqa` is SSE2, part of every x86-64.
+        // allows here. On x86-64 every load already has Acquire semantics
+        // for the processor (loads are not reordered with later loads or
+        // stores). For the compiler, the block is not marked `readonly`: it
+        // must then assume the block may write memory too, and moves no
+        // memory access across it, so no later read is hoisted above the
+        // load. `movdqa` is SSE2, part of every x86-64.
         unsafe {
             asm!(
                 "movdqa {word}, xmmword ptr [{src}]",
                 src = in(reg) src,
                 word = out(xmm_reg) word,
-                options(nostack, preserves_flags, readonly),
+                options(nostack, preserves_flags),
             );
         }
         // SAFETY: both types are 16 bytes of plain data.
