@@ -154,6 +154,9 @@ impl WriteRef {
 pub(crate) struct WriteSlab {
     block: Option<NonNull<Block>>,
     next: usize,
+    /// Published positions of the current block that this thread finished
+    /// itself, not yet added to the block's count (see [`finish`](Self::finish)).
+    finished_here: usize,
 }
 
 impl WriteSlab {
@@ -175,24 +178,76 @@ impl WriteSlab {
         }
     }
 
+    // ANCHOR: own
+    /// The write descriptor `write` if it is in this slab's current block,
+    /// which makes it one this thread published; `None` otherwise.
+    ///
+    /// # Safety
+    ///
+    /// `write` was published: a descriptor named it.
+    #[inline]
+    pub(crate) unsafe fn own(&self, write: WriteRef) -> Option<&WriteDescriptor> {
+        if self.block != Some(write.block) {
+            return None;
+        }
+        // SAFETY: the block is alive while it is our current block (its
+        // positions from `next` on are unfinished and ours), and `write`
+        // was published, so its position was written before and is never
+        // written again.
+        Some(unsafe { write.get() })
+    }
+    // ANCHOR_END: own
+
     /// The write staged last was published: its position is taken for good.
     #[inline]
     pub(crate) fn published(&mut self) {
         self.next += 1;
         if self.next == BLOCK_LEN {
             // Every position is published; the block is in the hands of
-            // whoever replaces those descriptors, and may be freed any time.
-            self.block = None;
+            // whoever replaces those descriptors, and may be freed any time
+            // once our own count is in.
+            if let Some(block) = self.block.take() {
+                let count = std::mem::take(&mut self.finished_here);
+                if count > 0 {
+                    // SAFETY: the positions counted here were finished by
+                    // this thread and not yet counted in the block, which
+                    // they keep alive until this call.
+                    unsafe { Block::finish(block, count) };
+                }
+            }
         }
     }
+
+    // ANCHOR: slab_finish
+    /// Marks `write` as done with, like [`WriteRef::finish`]. A write of
+    /// this slab's current block is only counted here, and added to the
+    /// block's count in one step when the slab leaves the block: a thread
+    /// that replaces its own descriptors, push after push, then makes no
+    /// read-modify-write on the block for each of them.
+    ///
+    /// # Safety
+    ///
+    /// As for [`WriteRef::finish`].
+    #[inline]
+    pub(crate) unsafe fn finish(&mut self, write: WriteRef) {
+        if self.block == Some(write.block) {
+            self.finished_here += 1;
+        } else {
+            // SAFETY: the caller's promises are `WriteRef::finish`'s.
+            unsafe { write.finish() };
+        }
+    }
+    // ANCHOR_END: slab_finish
 }
 
 impl Drop for WriteSlab {
     fn drop(&mut self) {
         if let Some(block) = self.block {
             // SAFETY: positions from `next` on were never published, so they
-            // are ours to finish, once, and keep the block alive until then.
-            unsafe { Block::finish(block, BLOCK_LEN - self.next) };
+            // are ours to finish, once, and those counted in `finished_here`
+            // were finished by us and not yet counted in the block; both
+            // keep the block alive until this call.
+            unsafe { Block::finish(block, BLOCK_LEN - self.next + self.finished_here) };
         }
     }
 }
@@ -233,6 +288,35 @@ mod tests {
             // SAFETY: published (in this test's sense) and finished once.
             unsafe { place.finish() };
         }
+    }
+
+    #[test]
+    fn own_finishes_are_counted_in_the_slab_until_it_leaves_the_block() {
+        let mut slab = WriteSlab::default();
+        let mut other = WriteSlab::default();
+        let first = slab.stage(write(1));
+        slab.published();
+        let second = slab.stage(write(2));
+        slab.published();
+        let foreign = other.stage(write(3));
+        other.published();
+        // SAFETY: each was published (in this test's sense) and is finished
+        // once; `other` keeps its block alive.
+        unsafe {
+            slab.finish(first);
+            slab.finish(second);
+            slab.finish(foreign);
+        }
+        // SAFETY: both slabs still hold their blocks, so both are alive.
+        let (mine, theirs) = unsafe {
+            (
+                first.block().as_ref().finished.load(Ordering::Relaxed),
+                foreign.block().as_ref().finished.load(Ordering::Relaxed),
+            )
+        };
+        assert_eq!(slab.finished_here, 2);
+        assert_eq!(mine, 0, "our own finishes wait in the slab");
+        assert_eq!(theirs, 1, "another block's finish is counted at once");
     }
 
     #[test]

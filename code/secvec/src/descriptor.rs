@@ -31,11 +31,14 @@ pub(crate) enum Descriptor {
     Idle {
         /// How many elements the vector holds.
         size: usize,
-        /// One higher for every descriptor the vector installs, so an idle
-        /// descriptor never comes back once replaced (see the ABA chapter).
+        /// One higher for every descriptor the vector installs (a pending
+        /// one's is in its write), so an idle descriptor never comes back
+        /// once replaced (see the ABA chapter).
         stamp: u64,
     },
-    /// The operation that installed this descriptor still owes a slot write.
+    /// The operation that installed this descriptor owes a slot write, or
+    /// made it already: the descriptor stays until the next operation
+    /// replaces it, and that operation first makes sure the write is done.
     Pending {
         /// How many elements the vector holds, counting a pushed element
         /// whose slot may not be written yet.
@@ -51,8 +54,8 @@ pub(crate) enum Descriptor {
 pub(crate) struct WriteDescriptor {
     /// What to write where.
     pub(crate) op: WriteOp,
-    /// The stamp of the idle descriptor that replaces this one once the write
-    /// is done.
+    /// The stamp of the state this write leads to: one higher than the
+    /// state it replaced.
     pub(crate) stamp: u64,
 }
 
@@ -65,7 +68,7 @@ pub(crate) struct WriteOp {
     /// The slot's contents when the write was planned.
     pub(crate) old: SlotWord,
     /// The contents to leave there: the new bits, with the version of the
-    /// stamp of the idle descriptor that settles this write.
+    /// stamp of the state this write leads to.
     pub(crate) new: SlotWord,
     /// A rise of the floor that comes with this write (pushes only).
     pub(crate) raise: Option<FloorChange>,
@@ -135,10 +138,10 @@ impl DescriptorCell {
     #[inline]
     pub(crate) fn compare_exchange(&self, current: Descriptor, next: Descriptor) -> bool {
         self.0
-            // AcqRel on success: Release publishes `next` (and everything
-            // done before, such as the slot write a settled descriptor
-            // vouches for); Acquire orders us after the thread that
-            // installed `current`. Relaxed on failure: the caller loads the
+            // AcqRel on success: Release publishes `next` and everything
+            // done before, such as the pending write of `current`, which the
+            // caller did or saw done; Acquire orders us after the thread
+            // that installed `current`. Relaxed on failure: the caller loads the
             // descriptor again before it uses anything.
             .compare_exchange(
                 current.pack(),

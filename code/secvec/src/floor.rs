@@ -22,8 +22,8 @@
 //!   always safe, so the pop simply swaps in the lower floor and looks again.
 //! - **A push raises the floor only as part of its pending write.** The raise
 //!   travels in the write descriptor beside the slot write and is applied,
-//!   like the slot write, by whichever thread completes that write, before the
-//!   descriptor is settled. While a write is pending no pop can shrink the
+//!   like the slot write, by whichever thread completes that write, before
+//!   any operation starts from it. While a write is pending no pop can shrink the
 //!   vector, so the raise always lands while the length is still the one it
 //!   was computed from. A version in the floor's word makes a late, stale
 //!   raise fail, just as slot versions do for slot writes.

@@ -34,9 +34,10 @@
 //! - `descriptor`: the size and at most one pending slot write are described
 //!   by a descriptor, a 128-bit value swapped in with one compare-and-swap.
 //!   An idle descriptor carries a stamp that never repeats; a pending one
-//!   names a write descriptor, always for the last index. Every operation
-//!   that changes the vector, and a `get` of the last index that finds a
-//!   write owed, first completes that write.
+//!   names a write descriptor, always for the last index, and stays until
+//!   the next operation replaces it. Every operation that changes the
+//!   vector, and a `get` of the last index that finds a write owed, first
+//!   completes that write, unless its own thread made it.
 //! - `block`: write descriptors are carved out of per-thread blocks of 64,
 //!   and a block is retired once all of its write descriptors are done with.
 //! - `reclaim`: blocks are retired to `haphazard`'s hazard pointer domain and
@@ -110,6 +111,10 @@ mod vec;
 pub use element::Element;
 pub use iter::Iter;
 pub use vec::SecVec;
+
+#[cfg(loom)]
+#[doc(hidden)]
+pub use reclaim::release_thread;
 
 /// Whether [`SecVec`]'s operations are lock-free in this process: `true`
 /// where the processor has a 128-bit compare-and-swap, `false` where

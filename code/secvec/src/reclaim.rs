@@ -16,7 +16,6 @@
 //! hazard pointer from the domain for every operation would walk and lock the
 //! domain's shared list of records.
 
-#[cfg(not(loom))]
 use std::cell::RefCell;
 use std::ptr::NonNull;
 
@@ -30,7 +29,9 @@ use crate::sync::{fence, Ordering};
 /// What an operation borrows from its thread: a hazard pointer, and the
 /// slab its write descriptors come from.
 pub(crate) struct Local {
-    /// Guards the block of the write descriptor being read.
+    /// Guards the block of another thread's pending write, from the moment
+    /// the operation reads it until the operation ends: the operation may
+    /// replace the descriptor that names it, and then finishes it.
     pub(crate) hazard: HazardPointer<'static>,
     /// This thread's current block of write descriptors.
     pub(crate) writes: WriteSlab,
@@ -82,29 +83,50 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
 // ANCHOR_END: with_local
 
 // ANCHOR: with_local_loom
-/// The loom version: a fresh `Local` per operation, whose hazard pointer is
-/// never handed back.
+#[cfg(loom)]
+loom::thread_local! {
+    /// The loom version of the slab: kept per thread, as in a normal build,
+    /// so that models see a thread start from a pending write of its own.
+    static SLAB: RefCell<WriteSlab> = RefCell::new(WriteSlab::default());
+}
+
+/// The loom version: this thread's slab, but a fresh hazard pointer per
+/// operation, which is never handed back.
 ///
-/// Two facts about the model checker force this. Loom drops lazily
-/// initialised statics, which is where haphazard keeps its global domain under
-/// loom, *before* the main thread's thread-locals, so a cached hazard pointer
-/// would outlive its domain. And when haphazard hands out a previously used
-/// record it spins on a lock bit without yielding, which loom cannot schedule.
-/// A record that is never returned keeps the list of free records empty, so
-/// that path is never taken; the domain frees every record when it is dropped
-/// at the end of each execution. The slab is dropped after each operation,
-/// so every model also races a block's owner finishing its unused positions
-/// against the threads finishing the published ones. The protocol under test
-/// (protect, validate, finish, retire) is exactly the one above.
+/// Two facts about the model checker force the fresh hazard pointer. Loom
+/// drops lazily initialised statics, which is where haphazard keeps its
+/// global domain under loom, *before* the main thread's thread-locals, so a
+/// cached hazard pointer would outlive its domain. And when haphazard hands
+/// out a previously used record it spins on a lock bit without yielding,
+/// which loom cannot schedule. A record that is never returned keeps the
+/// list of free records empty, so that path is never taken; the domain frees
+/// every record when it is dropped at the end of each execution. The slab
+/// goes back to the thread after each operation; when the thread ends, its
+/// unused positions are finished, so models also race a block's owner
+/// finishing those against the threads finishing the published ones. The
+/// protocol under test (protect, validate, finish, retire) is exactly the
+/// one above.
 #[cfg(loom)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
-    let mut local = Local::new();
+    let writes = SLAB.with(|slab| std::mem::take(&mut *slab.borrow_mut()));
+    let mut local = Local {
+        hazard: HazardPointer::new(),
+        writes,
+    };
     let result = f(&mut local);
     local.hazard.reset_protection();
     let Local { hazard, writes } = local;
     std::mem::forget(hazard);
-    drop(writes);
+    SLAB.with(|slab| *slab.borrow_mut() = writes);
     result
+}
+
+/// Under loom only: drops this thread's slab now, finishing its unused
+/// positions, instead of when loom drops the thread's thread-locals. Every
+/// thread of a model calls it last (see `tests/loom.rs`).
+#[cfg(loom)]
+pub fn release_thread() {
+    drop(SLAB.with(|slab| std::mem::take(&mut *slab.borrow_mut())));
 }
 // ANCHOR_END: with_local_loom
 

@@ -10,10 +10,12 @@
 //! way a pop's *seal* (see `pop` and `set` in `vec.rs`) names the descriptor
 //! it belongs to.
 //!
-//! What holds is this. Every word names a stamp: a direct `set` and a seal
-//! carry the stamp of the idle descriptor they were planned under, and a
-//! write through the descriptor (a push, or a `set` of a sealed slot) carries
-//! the stamp of the idle descriptor that settles it, one higher. An
+//! What holds is this. Every descriptor stands for a state of the vector with
+//! a stamp: an idle descriptor's own, or for a pending one the stamp its
+//! write carries (the state once that write is done). Every word names a
+//! stamp: a direct `set` and a seal carry the stamp of the state they were
+//! planned under, and a write through the descriptor (a push, or a `set` of
+//! a sealed slot) carries the stamp of the state it leads to, one higher. An
 //! operation planned under stamp `t` only ever expects a word of stamp `t` or
 //! less, and the stamp a slot's word names never goes down. Within one
 //! stamp a word can come back (two direct sets) and a seal lowers the
@@ -33,7 +35,7 @@ pub(crate) struct SlotWord {
     /// The element, as made by [`to_bits`](crate::element::to_bits).
     pub(crate) bits: u64,
     /// `2 × (stamp + 1)` for a write carrying that stamp, `2 × stamp + 1`
-    /// for a pop's seal under the idle descriptor with it (see the module
+    /// for a pop's seal under the state with it (see the module
     /// documentation for which stamp a write carries).
     pub(crate) version: u64,
 }
@@ -41,8 +43,8 @@ pub(crate) struct SlotWord {
 impl SlotWord {
     // ANCHOR: seal_versions
     /// The word a write of `bits` leaves, carrying `stamp`: a direct `set`
-    /// passes the stamp of the idle descriptor it read, a write through the
-    /// descriptor the stamp of the idle descriptor that will settle it.
+    /// passes the stamp of the state it read, a write through the descriptor
+    /// the stamp of the state it leads to.
     #[inline]
     pub(crate) fn written(bits: u64, stamp: u64) -> SlotWord {
         SlotWord {
@@ -53,8 +55,8 @@ impl SlotWord {
         }
     }
 
-    /// The same bits, sealed by a pop under the idle descriptor with
-    /// `stamp`. Pops of the same descriptor leave the same seal.
+    /// The same bits, sealed by a pop under the state with `stamp`. Pops of
+    /// the same state leave the same seal.
     #[inline]
     pub(crate) fn sealed(self, stamp: u64) -> SlotWord {
         SlotWord {
@@ -63,7 +65,7 @@ impl SlotWord {
         }
     }
 
-    /// Whether a pop under the idle descriptor with `stamp` sealed this word,
+    /// Whether a pop under the state with `stamp` sealed this word,
     /// that is, whether sealing it again under `stamp` would change nothing.
     #[inline]
     pub(crate) fn is_sealed_under(self, stamp: u64) -> bool {

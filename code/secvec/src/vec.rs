@@ -4,12 +4,11 @@ use std::marker::PhantomData;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use crate::block::WriteRef;
 use crate::buckets::{capacity_overflow, Buckets};
 use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor, WriteOp};
 use crate::element::{from_bits, to_bits, Element};
 use crate::floor::Floor;
-use crate::reclaim::{protect_write, with_local};
+use crate::reclaim::{protect_write, with_local, Local};
 use crate::slot::SlotWord;
 use crate::sync::pause;
 
@@ -117,26 +116,28 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn push(&self, value: T) {
         let bits = to_bits(value);
-        let backoff = Backoff::new();
-        loop {
-            let (size, stamp) = self.idle();
-            let slot = self.buckets.slot_or_allocate(size);
-            let old = slot.load_for_write();
-            let op = WriteOp {
-                index: size,
-                old,
-                // A write through the descriptor carries the stamp of the
-                // idle descriptor that settles it (see `SlotWord::written`).
-                new: SlotWord::written(bits, stamp.wrapping_add(1)),
-                // Once the vector has grown to eight times its floor, the
-                // floor rises with this write (see `floor.rs`).
-                raise: self.floor.load().raise_for(size + 1),
-            };
-            if self.write_through(size, stamp, size + 1, op) {
-                return;
+        with_local(|local| {
+            let backoff = Backoff::new();
+            loop {
+                let base = self.settled(local);
+                let slot = self.buckets.slot_or_allocate(base.size);
+                let old = slot.load_for_write();
+                let op = WriteOp {
+                    index: base.size,
+                    old,
+                    // A write through the descriptor carries the stamp of
+                    // the state it leads to (see `SlotWord::written`).
+                    new: SlotWord::written(bits, base.stamp.wrapping_add(1)),
+                    // Once the vector has grown to eight times its floor,
+                    // the floor rises with this write (see `floor.rs`).
+                    raise: self.floor.load().raise_for(base.size + 1),
+                };
+                if self.write_through(local, base, base.size + 1, op) {
+                    return;
+                }
+                pause(&backoff);
             }
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: push
 
@@ -151,46 +152,52 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let backoff = Backoff::new();
-        loop {
-            let (size, stamp) = self.idle();
-            let index = size.checked_sub(1)?;
-            // ANCHOR: pop_floor
-            // The floor must never be above the length: lower it first,
-            // then look again. It cannot rise before our swap below without
-            // a write being published, which would make that swap fail.
-            if let Some(fall) = self.floor.load().lower_for(index) {
-                self.floor.apply(fall);
-                continue;
-            }
-            // ANCHOR_END: pop_floor
-            let slot = self.slot_below_size(index);
-            let word = slot.load();
-            let current = Descriptor::Idle { size, stamp };
-            // The word must have been read under `current`: a pop that
-            // stalled with an older descriptor must not seal a slot that
-            // was popped meanwhile and is about to be pushed again.
-            // Seal it, so that a set that read it before can no longer swap
-            // it; a second pop of the same descriptor leaves the same seal.
-            if self.descriptor.load() == current && slot.replace(word, word.sealed(stamp)) {
-                let next = Descriptor::Idle {
-                    size: index,
-                    stamp: stamp.wrapping_add(1),
-                };
-                if self.descriptor.compare_exchange(current, next) {
-                    // SAFETY: `index < size`, so a push wrote this slot with
-                    // `to_bits::<T>`, and the descriptor was idle, so that
-                    // write was done. The swap succeeded, so the descriptor
-                    // stayed `current` (its stamp never comes back); no push
-                    // writes below the size, and a set that read the slot
-                    // before our seal fails, while one that found the seal
-                    // went through the descriptor and would have failed our
-                    // swap. So the element was `word.bits` at our swap.
-                    return Some(unsafe { from_bits(word.bits) });
+        with_local(|local| {
+            let backoff = Backoff::new();
+            loop {
+                let base = self.settled(local);
+                let index = base.size.checked_sub(1)?;
+                // ANCHOR: pop_floor
+                // The floor must never be above the length: lower it first,
+                // then look again. It cannot rise before our swap below
+                // without a write being published, which would make that
+                // swap fail.
+                if let Some(fall) = self.floor.load().lower_for(index) {
+                    self.floor.apply(fall);
+                    continue;
                 }
+                // ANCHOR_END: pop_floor
+                let slot = self.slot_below_size(index);
+                let word = slot.load();
+                // The word must have been read under `base`: a pop that
+                // stalled with an older descriptor must not seal a slot that
+                // was popped meanwhile and is about to be pushed again.
+                // Seal it, so that a set that read it before can no longer
+                // swap it; a second pop of the same state leaves the same
+                // seal.
+                if self.descriptor.load() == base.current
+                    && slot.replace(word, word.sealed(base.stamp))
+                {
+                    let next = Descriptor::Idle {
+                        size: index,
+                        stamp: base.stamp.wrapping_add(1),
+                    };
+                    if self.replace(local, base, next) {
+                        // SAFETY: `index < size`, so a push wrote this slot
+                        // with `to_bits::<T>`, and `base` owed no write, so
+                        // that write was done. The swap succeeded, so the
+                        // descriptor stayed `base.current` (see `Settled`);
+                        // no push writes below the size, and a set that read
+                        // the slot before our seal fails, while one that
+                        // found the seal went through the descriptor and
+                        // would have failed our swap. So the element was
+                        // `word.bits` at our swap.
+                        return Some(unsafe { from_bits(word.bits) });
+                    }
+                }
+                pause(&backoff);
             }
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: pop
 
@@ -226,7 +233,7 @@ impl<T: Element> SecVec<T> {
             Descriptor::Pending { size, .. } if index != size - 1 => size,
             // The write owed is to this very index: help it finish rather
             // than read a slot that may lag behind.
-            Descriptor::Pending { .. } => self.idle().0,
+            Descriptor::Pending { .. } => self.settled_size(),
         };
         if index >= size {
             return None;
@@ -234,7 +241,7 @@ impl<T: Element> SecVec<T> {
         // SAFETY: `index` was below the size of an idle descriptor, which
         // owes no write, or below the last index of a pending one, which
         // owes only the write to its last index, or it was that last index
-        // and `idle` finished the write: either way the slot is written.
+        // and `settled` saw the write done: either way the slot is written.
         Some(unsafe { self.element(index) })
     }
 
@@ -266,45 +273,47 @@ impl<T: Element> SecVec<T> {
     /// ```
     pub fn set(&self, index: usize, value: T) -> Option<T> {
         let bits = to_bits(value);
-        let backoff = Backoff::new();
-        loop {
-            let (size, stamp) = self.idle();
-            if index >= size {
-                return None;
-            }
-            let slot = self.slot_below_size(index);
-            let old = slot.load();
-            let current = Descriptor::Idle { size, stamp };
-            let new = SlotWord::written(bits, stamp);
-            let done = if self.descriptor.load() != current {
-                // `old` must have been read under `current`.
-                false
-            } else if old.is_sealed_under(stamp) {
-                // A pop of this very element may be between its seal and
-                // its swap. Go through the descriptor, so that one of the
-                // two swaps fails. Like a push's, the word written carries
-                // the stamp of the descriptor that settles it, so that a
-                // direct set or a seal of this stamp that stalled cannot
-                // land on it afterwards.
-                let op = WriteOp {
-                    index,
-                    old,
-                    new: SlotWord::written(bits, stamp.wrapping_add(1)),
-                    raise: None,
+        with_local(|local| {
+            let backoff = Backoff::new();
+            loop {
+                let base = self.settled(local);
+                if index >= base.size {
+                    return None;
+                }
+                let slot = self.slot_below_size(index);
+                let old = slot.load();
+                let done = if self.descriptor.load() != base.current {
+                    // `old` must have been read under `base`.
+                    false
+                } else if old.is_sealed_under(base.stamp) {
+                    // A pop of this very element may be between its seal
+                    // and its swap. Go through the descriptor, so that one
+                    // of the two swaps fails. Like a push's, the word written
+                    // carries the stamp of the state it leads to, so that a
+                    // direct set or a seal of this stamp that stalled cannot
+                    // land on it afterwards.
+                    let op = WriteOp {
+                        index,
+                        old,
+                        new: SlotWord::written(bits, base.stamp.wrapping_add(1)),
+                        raise: None,
+                    };
+                    self.write_through(local, base, base.size, op)
+                } else {
+                    // No pop of `base` has sealed the slot: swap it
+                    // directly. A pop that seals it before our swap makes
+                    // the swap fail.
+                    slot.replace(old, SlotWord::written(bits, base.stamp))
                 };
-                self.write_through(size, stamp, size, op)
-            } else {
-                // No pop of `current` has sealed the slot: swap it directly.
-                // A pop that seals it before our swap makes the swap fail.
-                slot.replace(old, new)
-            };
-            if done {
-                // SAFETY: `old` was read from a slot below the size of an
-                // idle descriptor, so it holds bits made by `to_bits::<T>`.
-                return Some(unsafe { from_bits(old.bits) });
+                if done {
+                    // SAFETY: `old` was read from a slot below the size of
+                    // a descriptor that owed no write, so it holds bits made
+                    // by `to_bits::<T>`.
+                    return Some(unsafe { from_bits(old.bits) });
+                }
+                pause(&backoff);
             }
-            pause(&backoff);
-        }
+        })
     }
     // ANCHOR_END: set
 
@@ -391,84 +400,114 @@ impl<T: Element> SecVec<T> {
         crate::Iter::new(self)
     }
 
-    // ANCHOR: idle
-    /// Returns the size and stamp of the current descriptor once it owes no
-    /// write, finishing the owed write first if there is one. This is where
-    /// threads help each other.
-    fn idle(&self) -> (usize, u64) {
+    // ANCHOR: settled
+    /// The current descriptor, once it owes no write: idle, or pending with
+    /// a write that is done. A pending write of another thread is finished
+    /// here first; this is where threads help each other. Nothing is
+    /// swapped: the descriptor stays as it is until the caller replaces it.
+    fn settled(&self, local: &mut Local) -> Settled {
         loop {
             let current = self.descriptor.load();
             let (size, write) = match current {
-                Descriptor::Idle { size, stamp } => return (size, stamp),
+                Descriptor::Idle { size, stamp } => {
+                    return Settled {
+                        current,
+                        size,
+                        stamp,
+                    }
+                }
                 Descriptor::Pending { size, write } => (size, write),
             };
-            with_local(|local| {
-                // If `current` was replaced meanwhile, just look again.
-                if let Some(owed) =
-                    protect_write(&mut local.hazard, &self.descriptor, current, write)
-                {
-                    owed.op.apply(&self.buckets, &self.floor);
-                    self.settle(size, write, owed.stamp);
-                }
-            });
+            // ANCHOR: own_write
+            // SAFETY: `current` names `write`, so it was published.
+            if let Some(own) = unsafe { local.writes.own(write) } {
+                // This thread published the write, and the operation that
+                // did so applied it before it returned.
+                return Settled {
+                    current,
+                    size,
+                    stamp: own.stamp,
+                };
+            }
+            // ANCHOR_END: own_write
+            // If `current` was replaced meanwhile, just look again.
+            if let Some(owed) = protect_write(&mut local.hazard, &self.descriptor, current, write) {
+                owed.op.apply(&self.buckets, &self.floor);
+                // The hazard pointer keeps guarding the write's block until
+                // the operation ends (see `with_local`), so its place cannot
+                // come back in another descriptor while we compare against
+                // `current`.
+                return Settled {
+                    current,
+                    size,
+                    stamp: owed.stamp,
+                };
+            }
         }
+    }
+    // ANCHOR_END: settled
+
+    /// The size once the current descriptor owes no write: `get`'s rare
+    /// path, kept out of line so that the common one stays small.
+    #[cold]
+    #[inline(never)]
+    fn settled_size(&self) -> usize {
+        with_local(|local| self.settled(local).size)
     }
 
-    /// Replaces the pending descriptor (`size`, `write`), whose write is
-    /// done, with its idle successor, and finishes the write if this thread
-    /// did the swap. The caller guards the write's block with a hazard
-    /// pointer, so its place cannot be reused by another descriptor meanwhile.
-    fn settle(&self, size: usize, write: WriteRef, stamp: u64) {
-        let pending = Descriptor::Pending { size, write };
-        if self
-            .descriptor
-            .compare_exchange(pending, Descriptor::Idle { size, stamp })
-        {
-            // SAFETY: our swap replaced the only descriptor that named
-            // `write`, so only we finish it, and the caller's hazard pointer
-            // keeps its block alive.
-            unsafe { write.finish() };
+    // ANCHOR: replace
+    /// Swaps `next` in for the descriptor of `base`, and finishes the write
+    /// `base` named if it was pending. Returns `false`, having changed
+    /// nothing, if that descriptor was no longer current.
+    #[inline]
+    fn replace(&self, local: &mut Local, base: Settled, next: Descriptor) -> bool {
+        if !self.descriptor.compare_exchange(base.current, next) {
+            return false;
         }
+        if let Descriptor::Pending { write, .. } = base.current {
+            // SAFETY: our swap replaced the only descriptor that named
+            // `write`, so only we finish it. Its block is alive: it is this
+            // thread's own current block, or our hazard pointer guards it
+            // (see `settled`); either way it has at least this unfinished
+            // position until the call below.
+            unsafe { local.writes.finish(write) };
+        }
+        true
     }
-    // ANCHOR_END: idle
+    // ANCHOR_END: replace
 
     // ANCHOR: write_through
     /// Publishes `op` in a pending descriptor of size `new_size` in place of
-    /// the idle descriptor (`size`, `stamp`), then applies it and settles.
-    /// Returns `false`, having published nothing, if that descriptor was no
-    /// longer current.
-    // Always inlined, like `with_local`: `op` then reaches the closure in
-    // registers. A single-threaded push got about a fifth faster.
+    /// the descriptor of `base`, then applies it. Returns `false`, having
+    /// published nothing, if that descriptor was no longer current.
+    ///
+    /// The descriptor stays pending: the next operation, of whichever
+    /// thread, replaces it, and helps with the write first if it must.
+    // Always inlined, like `with_local`: `op` then stays in registers. A
+    // single-threaded push got about a fifth faster.
     #[inline(always)]
-    fn write_through(&self, size: usize, stamp: u64, new_size: usize, op: WriteOp) -> bool {
-        let current = Descriptor::Idle { size, stamp };
-        let stamp = stamp.wrapping_add(1);
-        with_local(|local| {
-            let write = local.writes.stage(WriteDescriptor { op, stamp });
-            // ANCHOR: own_guard
-            // Guard our own block before publishing: once public, a helper
-            // may settle and finish our write, and without the guard the
-            // block could be freed and its place reused by another pending
-            // descriptor before our `settle` below compares against it. No
-            // fence is needed: whoever replaces `pending` does so with a
-            // swap that reads ours, which publishes the hazard to it. (Loom
-            // never reuses a freed address, so no model can fail without
-            // this line; it rests on the argument above.)
-            local.hazard.protect_raw(write.block().as_ptr());
-            // ANCHOR_END: own_guard
-            let pending = Descriptor::Pending {
-                size: new_size,
-                write,
-            };
-            if !self.descriptor.compare_exchange(current, pending) {
-                // Never published: the next attempt stages over it.
-                return false;
-            }
-            local.writes.published();
-            op.apply(&self.buckets, &self.floor);
-            self.settle(new_size, write, stamp);
-            true
-        })
+    fn write_through(
+        &self,
+        local: &mut Local,
+        base: Settled,
+        new_size: usize,
+        op: WriteOp,
+    ) -> bool {
+        let stamp = base.stamp.wrapping_add(1);
+        let write = local.writes.stage(WriteDescriptor { op, stamp });
+        let pending = Descriptor::Pending {
+            size: new_size,
+            write,
+        };
+        if !self.replace(local, base, pending) {
+            // Never published: the next attempt stages over it.
+            return false;
+        }
+        local.writes.published();
+        // `op` is a copy: applying it reads nothing from the block, which
+        // may be freed as soon as another thread replaces our descriptor.
+        op.apply(&self.buckets, &self.floor);
+        true
     }
     // ANCHOR_END: write_through
 
@@ -479,6 +518,28 @@ impl<T: Element> SecVec<T> {
             .expect("every index below the size has its bucket allocated")
     }
 }
+
+// ANCHOR: settled_struct
+/// A descriptor that owes no write, as an operation found it.
+///
+/// A pending descriptor whose write is done stands for the same state as
+/// the idle descriptor a helper could swap in for it: same size, same stamp.
+/// Operations start from either, and compare against the word they found.
+/// Neither comes back once replaced: an idle one carries a stamp that is
+/// never reused, and a pending one names a place in a block that stays
+/// alive, and so is not reused, while the operation holds it (see
+/// `settled`).
+#[derive(Clone, Copy, Debug)]
+struct Settled {
+    /// The descriptor as loaded.
+    current: Descriptor,
+    /// How many elements the vector holds in this state.
+    size: usize,
+    /// The state's stamp: the idle descriptor's, or the one its pending
+    /// write carries, which its idle successor would have.
+    stamp: u64,
+}
+// ANCHOR_END: settled_struct
 
 // ANCHOR: drop
 impl<T: Element> Drop for SecVec<T> {
@@ -519,7 +580,7 @@ mod tests {
     fn stale_operations_cannot_land_after_a_write_through_the_descriptor() {
         let v = SecVec::from(vec![0_u32, 1]);
         assert_eq!(v.set(1, 10), Some(1));
-        let (_, t) = v.idle();
+        let t = with_local(|local| v.settled(local).stamp);
         let slot = v.slot_below_size(1);
 
         // D, a direct `set(1, 20)` under `t`, reads the slot and stalls.
@@ -553,4 +614,38 @@ mod tests {
         assert_eq!(v.pop(), Some(0));
     }
     // ANCHOR_END: stale_after_write_through
+
+    // ANCHOR: stays_pending
+    /// A push leaves its descriptor pending. The same thread's next push
+    /// starts from it as it is and replaces it; another thread's pop
+    /// replaces it too, with an idle descriptor one stamp further on.
+    #[test]
+    fn a_write_stays_pending_until_the_next_operation_replaces_it() {
+        let v = SecVec::new();
+        v.push(1_u32);
+        let Descriptor::Pending { size: 1, write: w1 } = v.descriptor.load() else {
+            panic!("a push leaves its descriptor pending");
+        };
+        v.push(2);
+        let Descriptor::Pending { size: 2, write: w2 } = v.descriptor.load() else {
+            panic!("the second push replaced the first one's descriptor");
+        };
+        assert_ne!(w1, w2);
+        assert_eq!(w1.block(), w2.block(), "both came from this thread's block");
+        // SAFETY: `w2` is named by the descriptor and its block is this
+        // thread's current one, so it is alive.
+        let stamp = unsafe { w2.get() }.stamp;
+
+        let popped = std::thread::scope(|s| s.spawn(|| v.pop()).join().unwrap());
+        assert_eq!(popped, Some(2));
+        assert_eq!(
+            v.descriptor.load(),
+            Descriptor::Idle {
+                size: 1,
+                stamp: stamp + 1
+            }
+        );
+        assert_eq!(v.pop(), Some(1));
+    }
+    // ANCHOR_END: stays_pending
 }

@@ -38,7 +38,27 @@ fn model_with_bound(cap: usize, f: impl Fn() + Send + Sync + 'static) {
     if builder.max_branches < 20_000 {
         builder.max_branches = 20_000;
     }
-    builder.check(f);
+    // The model runs in a thread of its own, not in loom's main thread,
+    // whose thread-locals loom drops only after haphazard's domain (see
+    // `spawn`).
+    let f = std::sync::Arc::new(f);
+    builder.check(move || {
+        let f = std::sync::Arc::clone(&f);
+        spawn(move || f()).join().unwrap();
+    });
+}
+
+/// Starts a model thread running `f`. Before it returns, the thread hands
+/// back the slab of write descriptors the crate keeps for it: loom lets a
+/// `join` return before it drops the joined thread's thread-locals, possibly
+/// after the end of the model, when haphazard's domain, which the slab may
+/// still need, is gone.
+fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> thread::JoinHandle<T> {
+    thread::spawn(move || {
+        let result = f();
+        secvec::release_thread();
+        result
+    })
 }
 
 /// Empties `v` and returns what it held, front to back.
@@ -59,7 +79,7 @@ fn sorted(mut items: Vec<u32>) -> Vec<u32> {
 /// Starts a thread that pops once from `v` and returns what it popped.
 fn spawn_pop(v: &Arc<SecVec<u32>>) -> thread::JoinHandle<Option<u32>> {
     let v = Arc::clone(v);
-    thread::spawn(move || v.pop())
+    spawn(move || v.pop())
 }
 
 // ANCHOR: push_push
@@ -69,7 +89,7 @@ fn push_push() {
         let v = Arc::new(SecVec::new());
         let other = {
             let v = Arc::clone(&v);
-            thread::spawn(move || v.push(1))
+            spawn(move || v.push(1))
         };
         v.push(2);
         other.join().unwrap();
@@ -87,7 +107,7 @@ fn push_pop() {
         let v = Arc::new(SecVec::from(vec![1]));
         let pusher = {
             let v = Arc::clone(&v);
-            thread::spawn(move || v.push(2))
+            spawn(move || v.push(2))
         };
         let popped = v.pop();
         pusher.join().unwrap();
@@ -125,7 +145,7 @@ fn get_and_len_during_push() {
         let v = Arc::new(SecVec::from(vec![1]));
         let pusher = {
             let v = Arc::clone(&v);
-            thread::spawn(move || v.push(2))
+            spawn(move || v.push(2))
         };
         let len = v.len();
         let second = v.get(1);
@@ -151,7 +171,7 @@ fn set_during_pop() {
         let v = Arc::new(SecVec::from(vec![1]));
         let setter = {
             let v = Arc::clone(&v);
-            thread::spawn(move || v.set(0, 5))
+            spawn(move || v.set(0, 5))
         };
         let popped = v.pop();
         let replaced = setter.join().unwrap();
@@ -173,7 +193,7 @@ fn set_during_push() {
         let v = Arc::new(SecVec::from(vec![1]));
         let setter = {
             let v = Arc::clone(&v);
-            thread::spawn(move || v.set(1, 9))
+            spawn(move || v.set(1, 9))
         };
         v.push(2);
         let replaced = setter.join().unwrap();
@@ -226,7 +246,7 @@ fn bucket_allocation_race() {
         assert_eq!(v.capacity(), 8);
         let other = {
             let v = Arc::clone(&v);
-            thread::spawn(move || {
+            spawn(move || {
                 v.reserve(1);
                 v.push(100);
             })
@@ -316,7 +336,7 @@ fn floor_rise_during_pops() {
         let v = Arc::new(SecVec::from(vec![10, 11, 12]));
         let popper = {
             let v = Arc::clone(&v);
-            thread::spawn(move || [v.pop(), v.pop(), v.pop()])
+            spawn(move || [v.pop(), v.pop(), v.pop()])
         };
         v.push(13);
         // While the pops may still run, index 0 always holds an element.
@@ -348,7 +368,7 @@ fn sets_during_pops() {
         let v = Arc::new(SecVec::from(vec![1, 2]));
         let setter = {
             let v = Arc::clone(&v);
-            thread::spawn(move || (v.set(1, 9), v.set(0, 8)))
+            spawn(move || (v.set(1, 9), v.set(0, 8)))
         };
         let popped = [v.pop(), v.pop()];
         let (first, second) = setter.join().unwrap();

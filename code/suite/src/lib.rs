@@ -67,6 +67,21 @@ pub fn scaled(base: u64) -> u64 {
     ((base as f64 * scale) as u64).max(1)
 }
 
+/// Asks haphazard's global domain to free every retired object that no
+/// hazard pointer guards. The concurrent tests call it after their vector is
+/// dropped.
+///
+/// Nothing leaks without it: retired blocks wait in the domain for its next
+/// scan, reachable from it. But when the thread that retired a block rebuilt
+/// its pointer from a descriptor's bits (exposed provenance), Miri's leak
+/// check cannot follow that pointer and reports the block as leaked (the
+/// book's "Miri, sanitizers, arm64 and the MSRV", "A leak that was not
+/// one"). Emptying the domain here keeps the leak check on for everything
+/// else. For stage 1, which uses no hazard pointers, it does nothing.
+pub fn free_retired() {
+    haphazard::Domain::global().eager_reclaim();
+}
+
 // ANCHOR: macro
 /// Writes the shared suite's tests for the crate `$krate`, whose `SecVec<T>`
 /// and `Element` have the API of every stage.
@@ -135,27 +150,33 @@ macro_rules! shared_tests {
         #[test]
         fn push_only_16_threads() {
             $crate::threads::push_only::<Under<u64>>(16, $crate::scaled(4_000));
+            $crate::free_retired();
         }
         #[test]
         fn push_pop_4_threads() {
             $crate::threads::push_pop::<Under<u64>>(4, $crate::scaled(20_000));
+            $crate::free_retired();
         }
         #[test]
         fn push_pop_16_threads() {
             $crate::threads::push_pop::<Under<u64>>(16, $crate::scaled(5_000));
+            $crate::free_retired();
         }
         #[test]
         fn set_get_4_writers_4_readers() {
             $crate::threads::set_get::<Under<u64>>(4, 4, $crate::scaled(20_000));
+            $crate::free_retired();
         }
         #[test]
         $($aba_sensitive)*
         fn same_values_16_threads() {
             $crate::threads::same_values::<Under<u32>>(16, $crate::scaled(5_000));
+            $crate::free_retired();
         }
         #[test]
         fn huge_indices_while_the_last_element_churns() {
             $crate::threads::huge_indices::<Under<u64>>($crate::scaled(50_000));
+            $crate::free_retired();
         }
         #[test]
         $($aba_sensitive)*

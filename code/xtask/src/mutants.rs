@@ -78,8 +78,8 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "} else if old.is_sealed_under(stamp) {",
-            replace: "} else if false && old.is_sealed_under(stamp) {",
+            find: "} else if old.is_sealed_under(base.stamp) {",
+            replace: "} else if false && old.is_sealed_under(base.stamp) {",
         }],
         bug: "set swaps a slot directly even when a pop of the current descriptor has \
               sealed it: the pop, between its seal and its swap, and the set both return the \
@@ -88,18 +88,17 @@ const MUTANTS: &[Mutant] = &[
     },
     // ANCHOR_END: first_mutant
     Mutant {
-        name: "settle-before-apply",
+        name: "helper-does-not-apply",
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "            op.apply(&self.buckets, &self.floor);\n            \
-                   self.settle(new_size, write, stamp);\n",
-            replace: "            self.settle(new_size, write, stamp);\n            \
-                      op.apply(&self.buckets, &self.floor);\n",
+            find: "                owed.op.apply(&self.buckets, &self.floor);\n",
+            replace: "",
         }],
-        bug: "the owner of a write settles its descriptor before applying the write: for a \
-              moment the descriptor is idle and counts a slot that does not hold its element \
-              yet, so a get or pop reads what was there before",
+        bug: "an operation that finds another thread's write pending starts from it without \
+              applying it: while the owner is between its publication and its own apply, the \
+              descriptor counts a slot that does not hold its element yet, so a get or pop \
+              reads what was there before",
         elusive: None,
     },
     Mutant {
@@ -107,7 +106,7 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "Descriptor::Pending { .. } => self.idle().0,",
+            find: "Descriptor::Pending { .. } => self.settled_size(),",
             replace: "Descriptor::Pending { size, .. } => size,",
         }],
         bug: "get reads the last slot while a write to it is pending, instead of helping \
@@ -119,8 +118,8 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "if self.descriptor.load() == current && slot.replace(word, word.sealed(stamp)) {",
-            replace: "if slot.replace(word, word.sealed(stamp)) {",
+            find: "if self.descriptor.load() == base.current\n",
+            replace: "if true\n",
         }],
         bug: "pop seals the slot it read without checking that the descriptor it read is \
               still current: a pop that stalled across other pops and a push seals a slot \
@@ -135,8 +134,8 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "let done = if self.descriptor.load() != current {",
-            replace: "let done = if false && self.descriptor.load() != current {",
+            find: "let done = if self.descriptor.load() != base.current {",
+            replace: "let done = if false && self.descriptor.load() != base.current {",
         }],
         bug: "set does not check the descriptor again after reading the slot: a set that \
               stalled across two pops finds a seal of a later descriptor, thinks the slot \
@@ -164,13 +163,14 @@ const MUTANTS: &[Mutant] = &[
         file: VEC,
         edits: &[
             Edit {
-                find: "            if let Some(fall) = self.floor.load().lower_for(index) {\n                \
-                       self.floor.apply(fall);\n                continue;\n            }\n",
-                replace: "            let fall = self.floor.load().lower_for(index);\n",
+                find: "                if let Some(fall) = self.floor.load().lower_for(index) {\n\
+                       \x20                   self.floor.apply(fall);\n\
+                       \x20                   continue;\n                }\n",
+                replace: "                let fall = self.floor.load().lower_for(index);\n",
             },
             Edit {
-                find: "if self.descriptor.compare_exchange(current, next) {\n",
-                replace: "if self.descriptor.compare_exchange(current, next) {\n\
+                find: "if self.replace(local, base, next) {\n",
+                replace: "if self.replace(local, base, next) {\n\
                           if let Some(fall) = fall { self.floor.apply(fall); }\n",
             },
         ],
@@ -187,12 +187,13 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "let stamp = stamp.wrapping_add(1);",
-            replace: "let stamp = stamp;",
+            find: "let stamp = base.stamp.wrapping_add(1);",
+            replace: "let stamp = base.stamp;",
         }],
-        bug: "write_through settles to an idle descriptor with the old stamp: a set through \
-              the descriptor brings back the very descriptor a pop sealed under, and the \
-              pop's swap succeeds although the slot was written meanwhile",
+        bug: "write_through gives its write the stamp of the state it replaces: a set through \
+              the descriptor leads back to a state of the stamp a pop sealed under, and the \
+              pop, retrying, takes its own seal for a fresh one and returns the element the \
+              set replaced",
         elusive: Some(
             "needs a set of the last index to find the slot sealed, in the few \
              instructions between a pop's seal and its swap; only then does the set go \
@@ -204,9 +205,10 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "                    new: SlotWord::written(bits, stamp.wrapping_add(1)),\n\
-                   \x20                   raise: None,\n",
-            replace: "                    new,\n                    raise: None,\n",
+            find: "                        new: SlotWord::written(bits, base.stamp.wrapping_add(1)),\n\
+                   \x20                       raise: None,\n",
+            replace: "                        new: SlotWord::written(bits, base.stamp),\n\
+                      \x20                       raise: None,\n",
         }],
         bug: "a set that goes through the descriptor writes a word of its own stamp, as a \
               direct set does, instead of the next one: a direct set and a seal that stalled \
