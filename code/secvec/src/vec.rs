@@ -522,12 +522,12 @@ impl<T: Element> SecVec<T> {
 // ANCHOR: settled_struct
 /// A descriptor that owes no write, as an operation found it.
 ///
-/// A pending descriptor whose write is done stands for the same state as
-/// the idle descriptor a helper could swap in for it: same size, same stamp.
-/// Operations start from either, and compare against the word they found.
-/// Neither comes back once replaced: an idle one carries a stamp that is
-/// never reused, and a pending one names a place in a block that stays
-/// alive, and so is not reused, while the operation holds it (see
+/// A pending descriptor whose write is done is as good as an idle one: the
+/// operation starts from it and compares against it as it is, and the swap
+/// that replaces it finishes its write. Neither kind comes back once
+/// replaced: every descriptor installed carries the next stamp (an idle one
+/// in its word, a pending one in its write), and a pending one names a place
+/// in a block that is not reused while the operation holds it (see
 /// `settled`).
 #[derive(Clone, Copy, Debug)]
 struct Settled {
