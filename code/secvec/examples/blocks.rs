@@ -52,9 +52,10 @@ fn allocations_per_push() {
                 "allocs:  {PUSHES} pushes made {made} allocations, one per {:.0} pushes",
                 PUSHES as f64 / made as f64
             );
-            // 100 blocks and 99 retirements (the last block is still in
-            // use), plus the thread's hazard-pointer record and its first
-            // use of thread-local storage.
+            // 100 blocks and 99 retirements (the last block's last write
+            // is still pending), plus the thread's hazard-pointer record
+            // and, with some allocators, its first use of thread-local
+            // storage.
             assert!(
                 (2 * PUSHES / BLOCK_LEN - 1..=2 * PUSHES / BLOCK_LEN + 4).contains(&made),
                 "{made} allocations"
@@ -85,9 +86,10 @@ fn blocks_of_one_thread() {
         });
 
         pushed.wait();
-        // The pusher settled every one of its writes itself, so the first
-        // block's 64 positions are all finished and it was retired; the
-        // domain has not scanned since (it waits for about a thousand).
+        // Each push replaced the pusher's previous write; the first block's
+        // last write was replaced by the first push into the second block,
+        // which completed the block's count and retired it. The domain has
+        // not scanned since (it waits for about a thousand).
         let freed = domain.eager_reclaim();
         println!("blocks:  {PUSHES} pushes filled 1 block of {BLOCK_LEN}, reclaim frees {freed}");
         assert_eq!(freed, 1);

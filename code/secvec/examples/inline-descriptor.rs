@@ -74,7 +74,7 @@ fn size_only_trial(n: u64) -> bool {
 }
 
 /// The same on a packed idle descriptor: a pop adds one to the stamp, and so
-/// does a push once its write is settled.
+/// does a push (the write its pending descriptor names carries the next one).
 fn stamped_trial(n: u64) -> bool {
     let descriptor = AtomicU128::new(idle(n, 0));
     let seen = descriptor.load(Ordering::Acquire);

@@ -402,7 +402,7 @@ impl<T: Element> SecVec<T> {
 
     // ANCHOR: settled
     /// The current descriptor, once it owes no write: idle, or pending with
-    /// a write that is done. A pending write of another thread is finished
+    /// a write that is done. A pending write of another thread is applied
     /// here first; this is where threads help each other. Nothing is
     /// swapped: the descriptor stays as it is until the caller replaces it.
     fn settled(&self, local: &mut Local) -> Settled {

@@ -48,6 +48,7 @@ fn model_with_bound(cap: usize, f: impl Fn() + Send + Sync + 'static) {
     });
 }
 
+// ANCHOR: spawn
 /// Starts a model thread running `f`. Before it returns, the thread hands
 /// back the slab of write descriptors the crate keeps for it: loom lets a
 /// `join` return before it drops the joined thread's thread-locals, possibly
@@ -60,6 +61,7 @@ fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> thread::JoinHandle<T> {
         result
     })
 }
+// ANCHOR_END: spawn
 
 /// Empties `v` and returns what it held, front to back.
 fn drain(v: &SecVec<u32>) -> Vec<u32> {
@@ -214,9 +216,9 @@ fn set_during_push() {
 /// it applies its own write; the first popper may then help and be preempted
 /// in the middle of finishing that write; the second popper arrives while both are
 /// stalled. Whatever it finds, it must pop the value that was pushed (or 1, if
-/// it ran first), never the zero of a slot nobody wrote yet. This is the
-/// schedule that catches a helper which settles the descriptor before the
-/// write is in the slot.
+/// it ran first), never the zero of a slot nobody wrote yet: whoever finds the
+/// push's descriptor pending must see its write in the slot before it starts
+/// from it.
 ///
 /// Two preemptions reach that schedule (such a bug is found in seconds);
 /// with three threads every extra preemption multiplies the running time, so
@@ -265,23 +267,28 @@ fn bucket_allocation_race() {
 
 // ANCHOR: aba_idle
 /// A pop stalls between reading the last element and swapping the descriptor,
-/// while another thread pops that element and pushes a new one in its place.
-/// The size is back where the stalled pop saw it, but the descriptor's stamp
-/// is not, so the stalled swap must fail: otherwise it would return the
-/// element popped already (counted twice) and lose the new one.
+/// while another thread pops that element, pushes two in its place and pops
+/// the second again. The descriptor is idle and the size is back where the
+/// stalled pop saw it, but the stamp is not, so the stalled swap must fail:
+/// otherwise it would return the element popped already (counted twice) and
+/// lose the 3 pushed in its place.
 #[test]
 fn aba_idle_descriptor() {
     model(|| {
-        let v = Arc::new(SecVec::from(vec![1, 2]));
+        let v = Arc::new(SecVec::from(vec![1, 2, 9]));
+        // An idle descriptor of size 2 for the stalled pop to read.
+        assert_eq!(v.pop(), Some(9));
         let stalled = spawn_pop(&v);
-        let main_popped = v.pop();
+        let mut main_popped = vec![v.pop()];
         v.push(3);
+        v.push(4);
+        main_popped.push(v.pop());
         let stalled_popped = stalled.join().unwrap();
 
         let mut seen: Vec<u32> = drain(&v);
-        seen.extend(main_popped);
+        seen.extend(main_popped.into_iter().flatten());
         seen.extend(stalled_popped);
-        assert_eq!(sorted(seen), [1, 2, 3]);
+        assert_eq!(sorted(seen), [1, 2, 3, 4]);
     });
 }
 // ANCHOR_END: aba_idle
@@ -293,8 +300,8 @@ fn aba_idle_descriptor() {
 /// The helper thread's `pop` finds the push of 7 pending and helps it; loom
 /// preempts it between checking the slot and swapping it. Meanwhile the main
 /// thread finishes its push, pops the 7, pushes 0 into the same slot, and
-/// pushes 5 (by then the push of 0 has applied and settled its own write,
-/// so no later helper re-applies it). If the stale swap of 7 landed, the vector would hold 7
+/// pushes 5 (by then the push of 0 has applied its own write, so a later
+/// helper finds it done). If the stale swap of 7 landed, the vector would hold 7
 /// where 0 belongs, and 7 would be counted twice.
 ///
 /// The main thread runs the long sequence so that the scenario needs only two
@@ -328,8 +335,8 @@ fn aba_stale_helper() {
 /// below the floor skips the descriptor, so a floor left above the length
 /// would return an element that was popped. Two bugs fail this model: a pop
 /// that shrinks the vector without lowering the floor first, and a raise
-/// that lands after its write was settled (by then pops may have shrunk the
-/// vector below it).
+/// that lands after the descriptor naming its write was replaced (by then
+/// pops may have shrunk the vector below it).
 #[test]
 fn floor_rise_during_pops() {
     model(|| {
