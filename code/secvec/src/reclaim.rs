@@ -108,10 +108,9 @@ loom::thread_local! {
 /// one above.
 #[cfg(loom)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
-    let writes = SLAB.with(|slab| std::mem::take(&mut *slab.borrow_mut()));
     let mut local = Local {
         hazard: HazardPointer::new(),
-        writes,
+        writes: take_slab(),
     };
     let result = f(&mut local);
     local.hazard.reset_protection();
@@ -126,7 +125,13 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
 /// thread of a model calls it last (see `tests/loom.rs`).
 #[cfg(loom)]
 pub fn release_thread() {
-    drop(SLAB.with(|slab| std::mem::take(&mut *slab.borrow_mut())));
+    drop(take_slab());
+}
+
+/// Takes this thread's slab out of its thread-local, leaving an empty one.
+#[cfg(loom)]
+fn take_slab() -> WriteSlab {
+    SLAB.with(|slab| std::mem::take(&mut *slab.borrow_mut()))
 }
 // ANCHOR_END: with_local_loom
 
