@@ -108,9 +108,10 @@ loom::thread_local! {
 /// one above.
 #[cfg(loom)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
+    // A fresh hazard pointer, and the thread's slab in place of an empty one.
     let mut local = Local {
-        hazard: HazardPointer::new(),
         writes: take_slab(),
+        ..Local::new()
     };
     let result = f(&mut local);
     local.hazard.reset_protection();
