@@ -80,6 +80,13 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
         _ => (f.take().expect("not called above"))(&mut Local::new()),
     }
 }
+
+/// Whether this thread has made its [`Local`] yet: for tests of the paths
+/// that must not borrow it.
+#[cfg(all(test, not(loom)))]
+pub(crate) fn local_is_made() -> bool {
+    LOCAL.with(|cell| cell.borrow().is_some())
+}
 // ANCHOR_END: with_local
 
 // ANCHOR: with_local_loom

@@ -1,6 +1,7 @@
 //! [`SecVec`] and its operations.
 
 use std::marker::PhantomData;
+use std::ops::ControlFlow;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
@@ -152,54 +153,83 @@ impl<T: Element> SecVec<T> {
     /// assert_eq!(v.pop(), None);
     /// ```
     pub fn pop(&self) -> Option<T> {
-        with_local(|local| {
-            let backoff = Backoff::new();
-            loop {
-                let base = self.settled(local);
-                let index = base.size.checked_sub(1)?;
-                // ANCHOR: pop_floor
-                // The floor must never be above the length: lower it first,
-                // then look again. It cannot rise before our swap below
-                // without a write being published, which would make that
-                // swap fail.
-                if let Some(fall) = self.floor.load().lower_for(index) {
-                    self.floor.apply(fall);
-                    continue;
-                }
-                // ANCHOR_END: pop_floor
-                let slot = self.slot_below_size(index);
-                let word = slot.load();
-                // The word must have been read under `base`: a pop that
-                // stalled with an older descriptor must not seal a slot that
-                // was popped meanwhile and is about to be pushed again.
-                // Seal it, so that a set that read it before can no longer
-                // swap it; a second pop of the same state leaves the same
-                // seal.
-                if self.descriptor.load() == base.current
-                    && slot.replace(word, word.sealed(base.stamp))
-                {
-                    let next = Descriptor::Idle {
-                        size: index,
-                        stamp: base.stamp.wrapping_add(1),
+        let backoff = Backoff::new();
+        loop {
+            let current = self.descriptor.load();
+            let attempt = match current {
+                // An idle descriptor owes no write and names none to finish,
+                // so this attempt needs nothing from the thread's `Local`
+                // and does not borrow it.
+                Descriptor::Idle { size, stamp } => {
+                    let base = Settled {
+                        current,
+                        size,
+                        stamp,
                     };
-                    if self.replace(local, base, next) {
-                        // SAFETY: `index < size`, so a push wrote this slot
-                        // with `to_bits::<T>`, and `base` owed no write, so
-                        // that write was done. The swap succeeded, so the
-                        // descriptor stayed `base.current` (see `Settled`);
-                        // no push writes below the size, and a set that read
-                        // the slot before our seal fails, while one that
-                        // found the seal went through the descriptor and
-                        // would have failed our swap. So the element was
-                        // `word.bits` at our swap.
-                        return Some(unsafe { from_bits(word.bits) });
-                    }
+                    self.try_pop(base, |next| self.descriptor.compare_exchange(current, next))
                 }
-                pause(&backoff);
+                Descriptor::Pending { .. } => with_local(|local| {
+                    let base = self.settled(local);
+                    self.try_pop(base, |next| self.replace(local, base, next))
+                }),
+            };
+            if let ControlFlow::Break(popped) = attempt {
+                return popped;
             }
-        })
+            pause(&backoff);
+        }
     }
     // ANCHOR_END: pop
+
+    // ANCHOR: try_pop
+    /// One attempt to pop from `base`: `swap` must replace the descriptor of
+    /// `base` with the one it is given, and say whether it did. `Continue`
+    /// if the attempt failed and the pop must start over.
+    #[inline(always)]
+    fn try_pop(
+        &self,
+        base: Settled,
+        swap: impl FnOnce(Descriptor) -> bool,
+    ) -> ControlFlow<Option<T>> {
+        let Some(index) = base.size.checked_sub(1) else {
+            return ControlFlow::Break(None);
+        };
+        // ANCHOR: pop_floor
+        // The floor must never be above the length: lower it first, then
+        // start over. It cannot rise before our swap below without a write
+        // being published, which would make that swap fail.
+        if let Some(fall) = self.floor.load().lower_for(index) {
+            self.floor.apply(fall);
+            return ControlFlow::Continue(());
+        }
+        // ANCHOR_END: pop_floor
+        let slot = self.slot_below_size(index);
+        let word = slot.load();
+        // The word must have been read under `base`: a pop that stalled with
+        // an older descriptor must not seal a slot that was popped meanwhile
+        // and is about to be pushed again. Seal it, so that a set that read
+        // it before can no longer swap it; a second pop of the same state
+        // leaves the same seal.
+        if self.descriptor.load() == base.current && slot.replace(word, word.sealed(base.stamp)) {
+            let next = Descriptor::Idle {
+                size: index,
+                stamp: base.stamp.wrapping_add(1),
+            };
+            if swap(next) {
+                // SAFETY: `index < size`, so a push wrote this slot with
+                // `to_bits::<T>`, and `base` owed no write, so that write was
+                // done. The swap succeeded, so the descriptor stayed
+                // `base.current` (see `Settled`); no push writes below the
+                // size, and a set that read the slot before our seal fails,
+                // while one that found the seal went through the descriptor
+                // and would have failed our swap. So the element was
+                // `word.bits` at our swap.
+                return ControlFlow::Break(Some(unsafe { from_bits(word.bits) }));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+    // ANCHOR_END: try_pop
 
     // ANCHOR: get
     /// Returns a copy of the element at `index`, or `None` if `index` is not
@@ -648,4 +678,32 @@ mod tests {
         assert_eq!(v.pop(), Some(1));
     }
     // ANCHOR_END: stays_pending
+
+    /// A pop that finds the descriptor idle needs no hazard pointer and no
+    /// slab, and leaves a thread that has not made its `Local` without one;
+    /// one that finds a write pending must borrow it, to finish the write.
+    #[test]
+    fn only_a_pop_that_finds_a_write_pending_borrows_the_local() {
+        let v = SecVec::from(vec![1_u32, 2, 3]);
+        assert!(matches!(v.descriptor.load(), Descriptor::Pending { .. }));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(!crate::reclaim::local_is_made());
+                assert_eq!(v.pop(), Some(3));
+                assert!(
+                    crate::reclaim::local_is_made(),
+                    "the push's write was pending"
+                );
+            });
+        });
+        assert!(matches!(v.descriptor.load(), Descriptor::Idle { .. }));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert_eq!(v.pop(), Some(2));
+                assert_eq!(v.pop(), Some(1));
+                assert_eq!(v.pop(), None);
+                assert!(!crate::reclaim::local_is_made(), "every pop found it idle");
+            });
+        });
+    }
 }

@@ -118,8 +118,8 @@ const MUTANTS: &[Mutant] = &[
         krate: "secvec",
         file: VEC,
         edits: &[Edit {
-            find: "if self.descriptor.load() == base.current\n",
-            replace: "if true\n",
+            find: "if self.descriptor.load() == base.current &&",
+            replace: "if true &&",
         }],
         bug: "pop seals the slot it read without checking that the descriptor it read is \
               still current: a pop that stalled across other pops and a push seals a slot \
@@ -163,14 +163,14 @@ const MUTANTS: &[Mutant] = &[
         file: VEC,
         edits: &[
             Edit {
-                find: "                if let Some(fall) = self.floor.load().lower_for(index) {\n\
-                       \x20                   self.floor.apply(fall);\n\
-                       \x20                   continue;\n                }\n",
-                replace: "                let fall = self.floor.load().lower_for(index);\n",
+                find: "        if let Some(fall) = self.floor.load().lower_for(index) {\n\
+                       \x20           self.floor.apply(fall);\n\
+                       \x20           return ControlFlow::Continue(());\n        }\n",
+                replace: "        let fall = self.floor.load().lower_for(index);\n",
             },
             Edit {
-                find: "if self.replace(local, base, next) {\n",
-                replace: "if self.replace(local, base, next) {\n\
+                find: "if swap(next) {\n",
+                replace: "if swap(next) {\n\
                           if let Some(fall) = fall { self.floor.apply(fall); }\n",
             },
         ],
