@@ -19,22 +19,52 @@ pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize};
 pub(crate) use std::sync::atomic::Ordering;
 // ANCHOR_END: shim
 
-use crossbeam_utils::Backoff;
+use std::cell::Cell;
+
+// ANCHOR: backoff
+/// The most `pause` instructions one wait spins for: 2^10. crossbeam's
+/// `Backoff` stops doubling at 2^6, which on two cores let the two writers
+/// collide over and over (see the book's chapter "Backing off longer").
+/// Under loom, which never spins, it is unused.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) const SPIN_LIMIT: u32 = 10;
+
+/// Exponential backoff for one operation's retry loop.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    /// How many times this operation has lost so far.
+    step: Cell<u32>,
+}
+
+impl Backoff {
+    /// A backoff for a fresh operation: its first wait is one `pause`.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many `pause` instructions the next wait spins for.
+    #[cfg_attr(loom, allow(dead_code))]
+    fn spins(&self) -> u32 {
+        1 << self.step.get().min(SPIN_LIMIT)
+    }
+}
 
 /// Pauses a retry loop after a lost compare-and-swap.
 ///
-/// Outside loom this spins with exponential backoff. Under loom it yields, so
-/// that the model checker schedules the thread that won instead of exploring a
+/// Outside loom this spins for twice as long as the last time, up to
+/// 2^[`SPIN_LIMIT`] `pause` instructions. Under loom it yields, so that the
+/// model checker schedules the thread that won instead of exploring a
 /// spinning thread forever.
 pub(crate) fn pause(backoff: &Backoff) {
     #[cfg(loom)]
-    {
-        let _ = backoff;
-        loom::thread::yield_now();
-    }
+    loom::thread::yield_now();
     #[cfg(not(loom))]
-    backoff.spin();
+    for _ in 0..backoff.spins() {
+        std::hint::spin_loop();
+    }
+    backoff.step.set(backoff.step.get().saturating_add(1));
 }
+// ANCHOR_END: backoff
 
 // ANCHOR: loom_u128
 /// A stand-in for a 128-bit atomic under loom, which has none.
@@ -194,7 +224,19 @@ mod wide_load {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{AtomicU128, Ordering};
+    use super::{pause, AtomicU128, Backoff, Ordering, SPIN_LIMIT};
+
+    #[test]
+    fn each_wait_doubles_until_the_limit() {
+        let backoff = Backoff::new();
+        let mut waits = Vec::new();
+        for _ in 0..SPIN_LIMIT + 3 {
+            waits.push(backoff.spins());
+            pause(&backoff);
+        }
+        let expected = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 1024, 1024];
+        assert_eq!(waits, expected);
+    }
 
     #[test]
     fn loads_see_what_was_stored() {

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::ops::ControlFlow;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
 use crate::buckets::{capacity_overflow, Buckets};
 use crate::descriptor::{Descriptor, DescriptorCell, WriteDescriptor, WriteOp};
@@ -11,7 +11,7 @@ use crate::element::{from_bits, to_bits, Element};
 use crate::floor::Floor;
 use crate::reclaim::{protect_write, with_local, Local};
 use crate::slot::SlotWord;
-use crate::sync::pause;
+use crate::sync::{pause, Backoff};
 
 // ANCHOR: secvec
 /// A lock-free vector that many threads can push to, pop from, read and
