@@ -161,11 +161,7 @@ impl<T: Element> SecVec<T> {
                 // so this attempt needs nothing from the thread's `Local`
                 // and does not borrow it.
                 Descriptor::Idle { size, stamp } => {
-                    let base = Settled {
-                        current,
-                        size,
-                        stamp,
-                    };
+                    let base = Settled::idle(size, stamp);
                     self.try_pop(base, |next| self.descriptor.compare_exchange(current, next))
                 }
                 Descriptor::Pending { .. } => with_local(|local| {
@@ -439,13 +435,7 @@ impl<T: Element> SecVec<T> {
         loop {
             let current = self.descriptor.load();
             let (size, write) = match current {
-                Descriptor::Idle { size, stamp } => {
-                    return Settled {
-                        current,
-                        size,
-                        stamp,
-                    }
-                }
+                Descriptor::Idle { size, stamp } => return Settled::idle(size, stamp),
                 Descriptor::Pending { size, write } => (size, write),
             };
             // ANCHOR: own_write
@@ -568,6 +558,18 @@ struct Settled {
     /// The state's stamp: the idle descriptor's, or the one its pending
     /// write carries, which its idle successor would have.
     stamp: u64,
+}
+
+impl Settled {
+    /// The idle descriptor of `size` and `stamp`, which owes no write.
+    #[inline]
+    fn idle(size: usize, stamp: u64) -> Self {
+        Settled {
+            current: Descriptor::Idle { size, stamp },
+            size,
+            stamp,
+        }
+    }
 }
 // ANCHOR_END: settled_struct
 
