@@ -58,7 +58,12 @@ const FIRST_BUCKET_BITS: u32 = FIRST_BUCKET_SIZE.trailing_zeros();
 #[inline]
 pub fn bucket_for_index(index: usize) -> Option<Location> {
     let position = index.checked_add(FIRST_BUCKET_SIZE)?;
-    let high_bit = usize::BITS - 1 - position.leading_zeros();
+    // The number of the highest set bit is 63 − leading zeros. Written as
+    // 63 XOR leading zeros, which is the same for every count from 0 to 63
+    // (63 is six one-bits, so the subtraction never borrows), it cancels
+    // against the XOR 63 that x86-64 computes leading zeros with (`bsr`,
+    // then XOR 63), and what is left is the one instruction `bsr`.
+    let high_bit = position.leading_zeros() ^ (usize::BITS - 1);
     let bucket = (high_bit - FIRST_BUCKET_BITS) as usize;
     (bucket < BUCKET_COUNT).then(|| Location {
         bucket,
@@ -294,6 +299,28 @@ mod tests {
                     offset: 0,
                 };
             }
+        }
+    }
+
+    #[test]
+    fn every_bucket_starts_where_the_last_one_ended() {
+        // The first and last index of every bucket, up to the top of the
+        // table, where a slip in the highest-bit arithmetic would show.
+        let mut first = 0;
+        for bucket in 0..BUCKET_COUNT {
+            let last = first + bucket_len(bucket) - 1;
+            assert_eq!(
+                bucket_for_index(first),
+                Some(Location { bucket, offset: 0 })
+            );
+            assert_eq!(
+                bucket_for_index(last),
+                Some(Location {
+                    bucket,
+                    offset: bucket_len(bucket) - 1
+                })
+            );
+            first = last + 1;
         }
     }
 
