@@ -131,6 +131,15 @@ pub const TARGETS: [Target; 6] = [
     },
 ];
 
+/// The project's latency targets: in both mixes of the latency benchmark, at
+/// these thread counts, `SecVec`'s latency at these quantiles at most that
+/// of [`LATENCY_PEER`].
+pub const LATENCY_TARGET_THREADS: [u32; 3] = [2, 8, 16];
+/// The quantiles of the latency targets, with their column titles.
+pub const LATENCY_TARGET_QUANTILES: [(&str, f64); 2] = [("p99.9", 0.999), ("p99.99", 0.9999)];
+/// The structure whose tail `SecVec`'s must not exceed.
+pub const LATENCY_PEER: &str = MUTEX;
+
 /// Whether criterion's `group`/`function` is a benchmark this xtask knows.
 pub fn is_known(group: &str, function: &str) -> bool {
     WORKLOADS

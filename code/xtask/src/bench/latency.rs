@@ -1,8 +1,11 @@
-//! `latency.md`: the latency benchmark's percentiles as tables, one per mix.
+//! `latency.md`: the latency benchmark's percentiles as tables, one per mix;
+//! `latency-targets.md`: `SecVec`'s tail against the project's targets.
 
 use std::fmt::Write as _;
 
-use super::catalog::workload;
+use super::catalog::{
+    workload, LATENCY_PEER, LATENCY_TARGET_QUANTILES, LATENCY_TARGET_THREADS, SECVEC,
+};
 use super::histograms::{distinct, human, Series, TABLE_QUANTILES};
 use super::tables::{code, mops};
 
@@ -40,6 +43,46 @@ pub fn latency_table(series: &[Series], run: &str) -> String {
     md
 }
 
+/// One row per mix, target thread count and target quantile: `SecVec`'s
+/// latency beside [`LATENCY_PEER`]'s, and whether it is at most that.
+pub fn target_table(series: &[Series]) -> String {
+    let mut md = format!(
+        "| workload | threads | percentile | `{SECVEC}` | {} | met? |\n\
+         | --- | ---: | --- | ---: | ---: | --- |\n",
+        code(LATENCY_PEER)
+    );
+    let at = |structure: &str, mix: &str, threads: u32, q: f64| {
+        series
+            .iter()
+            .find(|s| s.workload == mix && s.is(structure, threads, "all"))
+            .and_then(|s| s.at(q))
+    };
+    for mix in distinct(series, |s| s.workload.clone()) {
+        let title = workload(&mix).map_or(mix.as_str(), |w| w.title);
+        for threads in LATENCY_TARGET_THREADS {
+            for (name, q) in LATENCY_TARGET_QUANTILES {
+                let (ours, peer) = (
+                    at(SECVEC, &mix, threads, q),
+                    at(LATENCY_PEER, &mix, threads, q),
+                );
+                let verdict = match (ours, peer) {
+                    (Some(a), Some(b)) if a <= b => "yes",
+                    (Some(_), Some(_)) => "**no**",
+                    _ => "not measured",
+                };
+                let cell = |v: Option<f64>| v.map_or("–".to_string(), human);
+                let _ = writeln!(
+                    md,
+                    "| {title} | {threads} | {name} | {} | {} | {verdict} |",
+                    cell(ours),
+                    cell(peer)
+                );
+            }
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::histograms::{parse, with_header};
@@ -55,5 +98,35 @@ mod tests {
         assert!(md.contains("**push/pop 50/50**"), "{md}");
         assert!(md.contains("| 2 | `SecVec` | 2.00 | 80 ns | – |"), "{md}");
         assert!(md.ends_with("| 2.05 ms |\n\nrun\n"), "{md}");
+    }
+
+    #[test]
+    fn targets_compare_secvec_with_the_mutex() {
+        let row = |structure: &str, threads: u32, q: &str, nanos: f64| {
+            format!(
+                "latency,push_pop,{structure},{threads},0,0,all,100,1.000,0,0,0,0,0.0,{q},{nanos}"
+            )
+        };
+        let rows = [
+            row("SecVec", 2, "0.999", 6_900.0),
+            row("SecVec", 2, "0.9999", 20_000.0),
+            row("Mutex<Vec>", 2, "0.999", 1_900.0),
+            row("Mutex<Vec>", 2, "0.9999", 33_000.0),
+        ];
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let md = target_table(&parse(&with_header(&rows)).unwrap());
+        assert!(
+            md.contains("| push/pop 50/50 | 2 | p99.9 | 6.9 µs | 1.9 µs | **no** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| push/pop 50/50 | 2 | p99.99 | 20.0 µs | 33.0 µs | yes |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| push/pop 50/50 | 8 | p99.9 | – | – | not measured |"),
+            "{md}"
+        );
+        assert_eq!(md.lines().count(), 2 + 3 * 2, "{md}");
     }
 }

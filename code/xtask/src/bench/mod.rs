@@ -61,11 +61,16 @@ struct HistogramPart {
     /// Seconds a full and a quick run take on two cores, without compiling.
     seconds: (f64, f64),
     table: fn(&[Series], &str) -> String,
+    /// More tables from the same series, with their file names.
+    extra: &'static [(&'static str, ExtraTable)],
     /// The series drawn solid, and dashed.
     lines: (&'static str, Option<&'static str>),
     /// The plots' notes under their legend.
     notes: &'static [&'static str],
 }
+
+/// A table made from a histogram benchmark's series alone.
+type ExtraTable = fn(&[Series]) -> String;
 
 /// 2 mixes × 4 thread counts × 5 structures × 3 rounds of 1 s.
 const LATENCY: HistogramPart = HistogramPart {
@@ -76,6 +81,7 @@ const LATENCY: HistogramPart = HistogramPart {
     each: "",
     seconds: (135.0, 12.0),
     table: latency::latency_table,
+    extra: &[("latency-targets.md", latency::target_table)],
     lines: ("all", None),
     notes: &[
         "one operation at a time,",
@@ -93,6 +99,7 @@ const STALLS: HistogramPart = HistogramPart {
     each: " calm and as long with stalls",
     seconds: (130.0, 8.0),
     table: stalls::stall_table,
+    extra: &[],
     lines: ("stalled", Some("calm")),
     notes: &[
         "solid: with stalls, operations",
@@ -322,6 +329,9 @@ fn histogram_part(
     let series = histograms::run(part.name, args, &csv, &rerun)?;
     let run = run_line(options, load, part.runs, part.each);
     out.text(&format!("{}.md", part.name), (part.table)(&series, &run))?;
+    for (file, table) in part.extra {
+        out.text(file, table(&series))?;
+    }
     out.copy(&csv, &format!("{}.csv", part.name))?;
     out.percentile_plots(&series, part.name, part.lines, part.notes)
 }
