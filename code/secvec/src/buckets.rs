@@ -303,6 +303,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_pointer_width = "64")]
     fn every_bucket_starts_where_the_last_one_ended() {
         // The first and last index of every bucket, up to the top of the
         // table, where a slip in the highest-bit arithmetic would show.
