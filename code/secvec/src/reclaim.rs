@@ -80,6 +80,7 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
         _ => (f.take().expect("not called above"))(&mut Local::new()),
     }
 }
+// ANCHOR_END: with_local
 
 /// Whether this thread has made its [`Local`] yet: for tests of the paths
 /// that must not borrow it.
@@ -87,7 +88,6 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
 pub(crate) fn local_is_made() -> bool {
     LOCAL.with(|cell| cell.borrow().is_some())
 }
-// ANCHOR_END: with_local
 
 // ANCHOR: with_local_loom
 #[cfg(loom)]
