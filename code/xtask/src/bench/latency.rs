@@ -57,6 +57,7 @@ pub fn target_table(series: &[Series]) -> String {
             .find(|s| s.workload == mix && s.is(structure, threads, "all"))
             .and_then(|s| s.at(q))
     };
+    let cell = |v: Option<f64>| v.map_or("–".to_string(), human);
     for mix in distinct(series, |s| s.workload.clone()) {
         let title = workload(&mix).map_or(mix.as_str(), |w| w.title);
         for threads in LATENCY_TARGET_THREADS {
@@ -70,7 +71,6 @@ pub fn target_table(series: &[Series]) -> String {
                     (Some(_), Some(_)) => "**no**",
                     _ => "not measured",
                 };
-                let cell = |v: Option<f64>| v.map_or("–".to_string(), human);
                 let _ = writeln!(
                     md,
                     "| {title} | {threads} | {name} | {} | {} | {verdict} |",
