@@ -5,6 +5,8 @@ use std::sync::{Mutex, RwLock};
 
 use secvec::SecVec;
 
+use crate::treiber::TreiberStack;
+
 /// What every contestant offers: a vector of `u64` shared by reference.
 pub trait Contestant: Sync + Sized {
     /// The name shown in reports.
@@ -40,6 +42,16 @@ pub fn each_full_contestant(visitor: &mut impl Visit) {
     visitor.visit::<Mutex<Vec<u64>>>();
     visitor.visit::<RwLock<Vec<u64>>>();
     visitor.visit::<parking_lot::Mutex<Vec<u64>>>();
+}
+
+/// Calls `visitor.visit::<C>()` for the lock-free structures that run only
+/// the latency benchmark's push/pop mix beside the vectors: crossbeam's
+/// queue and a Treiber stack. They are not vectors (their `get` and `set`
+/// panic), but a mix of pushes and pops is something they do, and they show
+/// which of `SecVec`'s tails come with lock-freedom and which with its design.
+pub fn each_push_pop_peer(visitor: &mut impl Visit) {
+    visitor.visit::<crossbeam_queue::SegQueue<u64>>();
+    visitor.visit::<TreiberStack>();
 }
 
 /// The names of the full contestants, in [`each_full_contestant`]'s order.
@@ -197,6 +209,67 @@ impl Contestant for boxcar::Vec<u64> {
     }
 }
 
+/// What the push/pop peers answer to `get` and `set`, which no mix that
+/// runs them performs.
+fn no_indices(peer: &str) -> ! {
+    panic!("{peer} has no indices: it runs only the push/pop mix")
+}
+
+/// crossbeam's unbounded lock-free queue: a push claims a slot at the tail,
+/// a pop at the head, each with a compare-and-swap of its own index. A queue,
+/// not a stack, so its pops take the oldest element, not the newest.
+impl Contestant for crossbeam_queue::SegQueue<u64> {
+    const NAME: &'static str = "crossbeam::SegQueue";
+    fn filled(len: u64) -> Self {
+        let queue = crossbeam_queue::SegQueue::new();
+        for i in 0..len {
+            queue.push(i);
+        }
+        queue
+    }
+    fn push(&self, value: u64) {
+        crossbeam_queue::SegQueue::push(self, value);
+    }
+    fn get(&self, _index: usize) -> Option<u64> {
+        no_indices(Self::NAME)
+    }
+}
+
+impl FullContestant for crossbeam_queue::SegQueue<u64> {
+    fn pop(&self) -> Option<u64> {
+        crossbeam_queue::SegQueue::pop(self)
+    }
+    fn set(&self, _index: usize, _value: u64) -> Option<u64> {
+        no_indices(Self::NAME)
+    }
+}
+
+impl Contestant for TreiberStack {
+    const NAME: &'static str = "Treiber stack";
+    fn filled(len: u64) -> Self {
+        let stack = TreiberStack::new();
+        for i in 0..len {
+            stack.push(i);
+        }
+        stack
+    }
+    fn push(&self, value: u64) {
+        TreiberStack::push(self, value);
+    }
+    fn get(&self, _index: usize) -> Option<u64> {
+        no_indices(Self::NAME)
+    }
+}
+
+impl FullContestant for TreiberStack {
+    fn pop(&self) -> Option<u64> {
+        TreiberStack::pop(self)
+    }
+    fn set(&self, _index: usize, _value: u64) -> Option<u64> {
+        no_indices(Self::NAME)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +291,21 @@ mod tests {
         }
         each_full_contestant(&mut Check);
         assert_eq!(full_contestant_names()[0], "SecVec");
+    }
+
+    /// Every push/pop peer gives back what was pushed, and only that.
+    #[test]
+    fn push_pop_peers_keep_their_elements() {
+        struct Check;
+        impl Visit for Check {
+            fn visit<C: FullContestant>(&mut self) {
+                let v = C::filled(2);
+                v.push(7);
+                let mut out: Vec<u64> = std::iter::from_fn(|| v.pop()).collect();
+                out.sort_unstable();
+                assert_eq!(out, [0, 1, 7], "{}", C::NAME);
+            }
+        }
+        each_push_pop_peer(&mut Check);
     }
 }

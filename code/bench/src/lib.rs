@@ -14,7 +14,8 @@
 //!   then for a while: what the other workers keep of their throughput and
 //!   how long they wait.
 //!
-//! This library holds what they share: the contestants ([`contestants`]),
+//! This library holds what they share: the contestants ([`contestants`],
+//! with a Treiber stack in [`treiber`] as a lock-free peer),
 //! the workloads ([`workload`]), the timed runs with per-operation
 //! histograms ([`timed`]), the stalls ([`stall`]) and the command line and
 //! CSV output of the two histogram benchmarks ([`report`]).
@@ -24,4 +25,5 @@ pub mod report;
 #[cfg(target_os = "linux")]
 pub mod stall;
 pub mod timed;
+pub mod treiber;
 pub mod workload;

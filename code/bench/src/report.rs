@@ -15,7 +15,8 @@
 //! - `ops` counts the operations in the series' histogram, `seconds` the
 //!   time the workers ran (summed over rounds), `stalls` the stall signals
 //!   the workers handled, `slow` the operations in the series that took at
-//!   least half a stall's length (0 without stalls).
+//!   least half a stall's length, or in the latency benchmark at least
+//!   [`DESCHEDULED`] (1 ms).
 //! - `frozen` counts the stalls during which the other workers completed no
 //!   operation at all, `stall_ops` the operations they completed during all
 //!   stalls together, and `stall_seconds` how long the stalls lasted.
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::contestants::{each_full_contestant, FullContestant, Visit};
+use crate::contestants::{each_full_contestant, each_push_pop_peer, FullContestant, Visit};
 use crate::timed::{measure, Clock, Outcome, Workers};
 use crate::workload::Mix;
 
@@ -230,25 +231,36 @@ fn numbers<T: std::str::FromStr + PartialOrd + From<u8>>(
 /// structures can be run in any order.
 pub type Runner = fn(Mix, usize, Clock, &mut dyn FnMut(&Workers)) -> Outcome;
 
+/// Collects each visited contestant's name and runner.
+struct Runners(Vec<(&'static str, Runner)>);
+
+impl Visit for Runners {
+    fn visit<C: FullContestant>(&mut self) {
+        fn run<C: FullContestant>(
+            mix: Mix,
+            threads: usize,
+            clock: Clock,
+            during: &mut dyn FnMut(&Workers),
+        ) -> Outcome {
+            measure::<C>(mix, threads, clock, during)
+        }
+        self.0.push((C::NAME, run::<C>));
+    }
+}
+
 /// Every full contestant's name and runner, `SecVec` first.
 pub fn runners() -> Vec<(&'static str, Runner)> {
-    struct Collect(Vec<(&'static str, Runner)>);
-    impl Visit for Collect {
-        fn visit<C: FullContestant>(&mut self) {
-            fn run<C: FullContestant>(
-                mix: Mix,
-                threads: usize,
-                clock: Clock,
-                during: &mut dyn FnMut(&Workers),
-            ) -> Outcome {
-                measure::<C>(mix, threads, clock, during)
-            }
-            self.0.push((C::NAME, run::<C>));
-        }
-    }
-    let mut collect = Collect(Vec::new());
-    each_full_contestant(&mut collect);
-    collect.0
+    let mut runners = Runners(Vec::new());
+    each_full_contestant(&mut runners);
+    runners.0
+}
+
+/// The push/pop peers' names and runners (see [`each_push_pop_peer`]):
+/// they can run [`Mix::PushPop`] only.
+pub fn push_pop_peer_runners() -> Vec<(&'static str, Runner)> {
+    let mut runners = Runners(Vec::new());
+    each_push_pop_peer(&mut runners);
+    runners.0
 }
 
 /// The order in which round `round` runs `count` structures: each round
@@ -344,14 +356,20 @@ impl Csv {
     }
 }
 
+/// How long an operation of the latency benchmark must take to count as
+/// slow: far longer than any spinning or retrying takes, about as long as a
+/// thread waits for a core once the scheduler has taken its own away.
+pub const DESCHEDULED: Duration = Duration::from_millis(1);
+
 /// The operations in `histogram` that took at least half a stall of
-/// `stall_us` microseconds (none without stalls).
+/// `stall_us` microseconds, or without stalls (`stall_us` 0, the latency
+/// benchmark) at least [`DESCHEDULED`].
 pub fn slow_ops(histogram: &Histogram<u64>, clock: Clock, stall_us: u64) -> u64 {
-    if stall_us == 0 {
-        return 0;
-    }
-    let half_stall = clock.ticks_in(Duration::from_micros(stall_us)) / 2;
-    histogram.count_between(half_stall.max(1), u64::MAX)
+    let threshold = match stall_us {
+        0 => clock.ticks_in(DESCHEDULED),
+        _ => clock.ticks_in(Duration::from_micros(stall_us)) / 2,
+    };
+    histogram.count_between(threshold.max(1), u64::MAX)
 }
 
 /// A latency for people: "52 ns", "3.1 µs", "2.05 ms".

@@ -10,7 +10,9 @@ use super::histograms::{distinct, human, Series, TABLE_QUANTILES};
 use super::tables::{code, mops};
 
 /// One table per mix: a row per thread count and structure, with the
-/// throughput of the timed run and the latency at each table quantile.
+/// throughput of the timed run, the latency at each table quantile, and how
+/// many operations in a million took 1 ms or more (the benchmark's `slow`
+/// count: in practice, operations whose thread was descheduled).
 pub fn latency_table(series: &[Series], run: &str) -> String {
     let mut md = String::new();
     for mix in distinct(series, |s| s.workload.clone()) {
@@ -22,7 +24,7 @@ pub fn latency_table(series: &[Series], run: &str) -> String {
             let _ = write!(md, " {title} |");
             rule.push_str(" ---: |");
         }
-        let _ = writeln!(md, "\n{rule}");
+        let _ = writeln!(md, " ≥ 1 ms per million |\n{rule} ---: |");
         let of_mix: Vec<&Series> = series.iter().filter(|s| s.workload == mix).collect();
         for s in &of_mix {
             let _ = write!(
@@ -35,7 +37,8 @@ pub fn latency_table(series: &[Series], run: &str) -> String {
             for (_, q) in TABLE_QUANTILES {
                 let _ = write!(md, " {} |", s.at(q).map_or("–".to_string(), human));
             }
-            md.push('\n');
+            let per_million = s.slow as f64 * 1e6 / s.ops.max(1) as f64;
+            let _ = writeln!(md, " {per_million:.0} |");
         }
         md.push('\n');
     }
@@ -91,13 +94,14 @@ mod tests {
     #[test]
     fn one_row_per_structure_and_thread_count() {
         let text = with_header(&[
-            "latency,push_pop,SecVec,2,0,0,all,4000000,2.000,0,0,0,0,0.0,0.5,80.0",
-            "latency,push_pop,SecVec,2,0,0,all,4000000,2.000,0,0,0,0,0.0,1,2050000",
+            "latency,push_pop,SecVec,2,0,0,all,4000000,2.000,0,12,0,0,0.0,0.5,80.0",
+            "latency,push_pop,SecVec,2,0,0,all,4000000,2.000,0,12,0,0,0.0,1,2050000",
         ]);
         let md = latency_table(&parse(&text).unwrap(), "run");
         assert!(md.contains("**push/pop 50/50**"), "{md}");
         assert!(md.contains("| 2 | `SecVec` | 2.00 | 80 ns | – |"), "{md}");
-        assert!(md.ends_with("| 2.05 ms |\n\nrun\n"), "{md}");
+        // 12 operations of 1 ms or more among 4 million: 3 per million.
+        assert!(md.ends_with("| 2.05 ms | 3 |\n\nrun\n"), "{md}");
     }
 
     #[test]
