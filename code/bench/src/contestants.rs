@@ -44,14 +44,42 @@ pub fn each_full_contestant(visitor: &mut impl Visit) {
     visitor.visit::<parking_lot::Mutex<Vec<u64>>>();
 }
 
-/// Calls `visitor.visit::<C>()` for the lock-free structures that run only
-/// the latency benchmark's push/pop mix beside the vectors: crossbeam's
-/// queue and a Treiber stack. They are not vectors (their `get` and `set`
-/// panic), but a mix of pushes and pops is something they do, and they show
-/// which of `SecVec`'s tails come with lock-freedom and which with its design.
+/// Calls `visitor.visit::<C>()` for the structures that run only the
+/// latency benchmark's push/pop mix beside the vectors: `SecVec` with
+/// elimination, which changes only how pushes and pops meet, and two
+/// lock-free structures that are not vectors, crossbeam's queue and a
+/// Treiber stack (their `get` and `set` panic). A mix of pushes and pops is
+/// something they all do, and the last two show which of `SecVec`'s tails
+/// come with lock-freedom and which with its design.
 pub fn each_push_pop_peer(visitor: &mut impl Visit) {
+    visitor.visit::<Eliminating>();
     visitor.visit::<crossbeam_queue::SegQueue<u64>>();
     visitor.visit::<TreiberStack>();
+}
+
+/// `SecVec<u64>` built with [`SecVec::with_elimination`].
+pub struct Eliminating(pub SecVec<u64>);
+
+impl Contestant for Eliminating {
+    const NAME: &'static str = "SecVec + elimination";
+    fn filled(len: u64) -> Self {
+        Eliminating(<SecVec<u64> as Contestant>::filled(len).with_elimination())
+    }
+    fn push(&self, value: u64) {
+        self.0.push(value);
+    }
+    fn get(&self, index: usize) -> Option<u64> {
+        self.0.get(index)
+    }
+}
+
+impl FullContestant for Eliminating {
+    fn pop(&self) -> Option<u64> {
+        self.0.pop()
+    }
+    fn set(&self, index: usize, value: u64) -> Option<u64> {
+        self.0.set(index, value)
+    }
 }
 
 /// The names of the full contestants, in [`each_full_contestant`]'s order.

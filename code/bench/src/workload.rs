@@ -132,6 +132,21 @@ pub fn run_mix<C: FullContestant>(v: &C, mix: Mix, thread: usize, ops: u64) {
     }
 }
 
+/// Like [`run_mix`], with `pauses` `pause` instructions after each
+/// operation: a program that does a little work of its own between
+/// operations on the vector. A `pause` took about 15 ns on the book's
+/// machine, and varies from processor to processor.
+#[inline(always)]
+pub fn run_mix_with_work<C: FullContestant>(v: &C, mix: Mix, thread: usize, ops: u64, pauses: u32) {
+    let mut rng = XorShift::for_thread(thread);
+    for _ in 0..ops {
+        apply(v, mix.next(&mut rng));
+        for _ in 0..pauses {
+            std::hint::spin_loop();
+        }
+    }
+}
+
 /// Runs `work(thread)` on `threads` threads, spawned first and then
 /// released together by one barrier, and returns the wall-clock time from
 /// the first thread starting its work to the last one finishing: the timed

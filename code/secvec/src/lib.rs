@@ -48,6 +48,9 @@
 //!   it; pushes raise it, rarely, as part of their pending write.
 //! - [`Element`]: elements are `Copy` plain data of at most eight bytes,
 //!   checked at compile time.
+//! - `exchange`: with [`SecVec::with_elimination`], a push and a pop that
+//!   keep losing meet in one side word and cancel out, the pop taking the
+//!   push's value; off by default.
 //! - `sync`: one shim swaps every atomic for `loom`'s under `cfg(loom)`, so
 //!   the shipped code is the model-checked code.
 //!
@@ -62,6 +65,9 @@
 //! to 1,024 `pause` instructions: under contention one thread then runs
 //! several operations in a row while the others wait, which buys throughput
 //! with fairness (the book's chapter "Backing off longer" measures both).
+//! With elimination on, a push or pop that has lost twice first waits up to
+//! 256 `pause`s in the exchanger for a partner; nobody waits for it, so the
+//! operations stay lock-free.
 //! `len` is wait-free: one atomic load of the descriptor. `get` below the
 //! floor is wait-free too: three loads (the floor, the bucket pointer and the
 //! slot). Otherwise it loads the descriptor, and if that owes a write to this
@@ -104,6 +110,7 @@ mod block;
 pub mod buckets;
 mod descriptor;
 mod element;
+mod exchange;
 mod floor;
 mod impls;
 mod iter;

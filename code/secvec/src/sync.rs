@@ -42,6 +42,12 @@ impl Backoff {
         Self::default()
     }
 
+    /// How many times this operation has paused so far: once after each
+    /// lost attempt.
+    pub(crate) fn pauses(&self) -> u32 {
+        self.step.get()
+    }
+
     /// How many `pause` instructions the next wait spins for.
     #[cfg_attr(loom, allow(dead_code))]
     fn spins(&self) -> u32 {
@@ -65,6 +71,15 @@ pub(crate) fn pause(backoff: &Backoff) {
     backoff.step.set(backoff.step.get().saturating_add(1));
 }
 // ANCHOR_END: backoff
+
+/// One step of a bounded wait for another thread: a `pause`, or under loom
+/// a yield, for the reason [`pause`] gives.
+pub(crate) fn spin() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
+}
 
 // ANCHOR: loom_u128
 /// A stand-in for a 128-bit atomic under loom, which has none.

@@ -460,3 +460,57 @@ fn pop_stalls_across_a_push_and_two_pops() {
     });
 }
 // ANCHOR_END: pop_stalls_across
+
+// ANCHOR: elimination
+/// With elimination on, a push that loses to a pop waits in the exchanger,
+/// and the next pop may take its value there instead of from the vector.
+/// Every outcome must still be one of the three orders of a push beside two
+/// pops: push first (the pops return 2, then 1), push second (1, then 2), or
+/// push last (1, then nothing, and 2 is left).
+#[test]
+fn elimination_push_meets_the_second_pop() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]).with_elimination());
+        let pusher = {
+            let v = Arc::clone(&v);
+            spawn(move || v.push(2))
+        };
+        let popped = [v.pop(), v.pop()];
+        pusher.join().unwrap();
+        let left = drain(&v);
+
+        let allowed: [([Option<u32>; 2], &[u32]); 3] = [
+            ([Some(2), Some(1)], &[]),
+            ([Some(1), Some(2)], &[]),
+            ([Some(1), None], &[2]),
+        ];
+        assert!(
+            allowed.contains(&(popped, left.as_slice())),
+            "popped {popped:?}, left {left:?}"
+        );
+    });
+}
+
+/// The other way round: a pop that loses to a push waits in the exchanger,
+/// and the next push may hand it its value there. The pop's result must
+/// be what a pop before, between or after the two pushes returns, and what
+/// is left must be the rest.
+#[test]
+fn elimination_pop_meets_the_second_push() {
+    model(|| {
+        let v = Arc::new(SecVec::from(vec![1]).with_elimination());
+        let popper = spawn_pop(&v);
+        v.push(2);
+        v.push(3);
+        let popped = popper.join().unwrap();
+        let left = drain(&v);
+
+        let allowed: [(Option<u32>, &[u32]); 3] =
+            [(Some(1), &[2, 3]), (Some(2), &[1, 3]), (Some(3), &[1, 2])];
+        assert!(
+            allowed.contains(&(popped, left.as_slice())),
+            "popped {popped:?}, left {left:?}"
+        );
+    });
+}
+// ANCHOR_END: elimination

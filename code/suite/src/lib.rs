@@ -88,22 +88,27 @@ pub fn free_retired() {
 #[macro_export]
 macro_rules! shared_tests {
     ($krate:ident) => {
-        $crate::shared_tests!(@tests $krate, []);
+        $crate::shared_tests!(@tests $krate, [], $krate::SecVec::new());
+    };
+    // The same tests on vectors that `$new` builds, for a crate whose vector
+    // has options (`secvec::SecVec::new().with_elimination()`).
+    ($krate:ident, new = $new:expr) => {
+        $crate::shared_tests!(@tests $krate, [], $new);
     };
     // A stage that still has the ABA problem (stages 1 and 2) fails the
     // same-values stress test and the linearizability check now and then,
     // so there those two run only when asked for:
     // `cargo test -p stage2 --test suite -- --ignored`.
     ($krate:ident, known_aba = $why:literal) => {
-        $crate::shared_tests!(@tests $krate, [#[ignore = $why]]);
+        $crate::shared_tests!(@tests $krate, [#[ignore = $why]], $krate::SecVec::new());
     };
-    (@tests $krate:ident, [$($aba_sensitive:tt)*]) => {
+    (@tests $krate:ident, [$($aba_sensitive:tt)*], $new:expr) => {
         /// `SecVec` seen through the suite's trait.
         struct Under<T: $krate::Element>($krate::SecVec<T>);
 
         impl<T: $krate::Element + Send + Sync> $crate::Vector<T> for Under<T> {
             fn new() -> Self {
-                Under($krate::SecVec::new())
+                Under($new)
             }
             fn push(&self, value: T) {
                 self.0.push(value)

@@ -21,8 +21,10 @@ pub const PARKING_LOT: &str = "parking_lot::Mutex<Vec>";
 pub const BOXCAR: &str = "boxcar::Vec";
 /// The book's third stage, before the optimizations (code/stage3).
 pub const STAGE3: &str = "stage3::SecVec";
-/// Lock-free peers that are not vectors, run in the latency benchmark's
-/// push/pop mix only (code/bench/src/contestants.rs).
+/// `SecVec` built with `with_elimination`, and two lock-free peers that are
+/// not vectors, run in the latency benchmark's push/pop mix only
+/// (code/bench/src/contestants.rs).
+pub const ELIMINATION: &str = "SecVec + elimination";
 pub const SEGQUEUE: &str = "crossbeam::SegQueue";
 pub const TREIBER: &str = "Treiber stack";
 

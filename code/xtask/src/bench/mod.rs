@@ -39,8 +39,8 @@ pub const ABOUT: &str = "Benchmark SecVec against Mutex<Vec>, RwLock<Vec>, \
      parking_lot and boxcar (about 20 minutes on 2 cores) and write book/performance/. \
      Parts: throughput (criterion, 3 passes; each result is the median of the passes, \
      each ratio the median of the ratios within each pass), hazard (criterion), memory, \
-     latency (per-operation histograms; the push/pop mix also with crossbeam's SegQueue \
-     and a Treiber stack) and stalls (progress while a worker is stopped). \
+     latency (per-operation histograms; the push/pop mix also with SecVec + elimination, \
+     crossbeam's SegQueue and a Treiber stack) and stalls (progress while a worker is stopped). \
      --quick: one short pass of everything that checks the pipeline (about 3 minutes); \
      --passes N: N throughput passes instead; --filter: only the criterion benchmarks \
      whose id (workload/implementation/threads) contains SUBSTR (and then no latency or \
@@ -73,15 +73,16 @@ struct HistogramPart {
 /// A table made from a histogram benchmark's series alone.
 type ExtraTable = fn(&[Series]) -> String;
 
-/// 4 thread counts × 3 rounds of 1 s × 12 structures over the two mixes
-/// (the five vectors in each, and the two lock-free peers in push/pop).
+/// 4 thread counts × 3 rounds of 1 s × 13 structures over the two mixes
+/// (the five vectors in each; in push/pop also `SecVec` with elimination
+/// and the two lock-free peers).
 const LATENCY: HistogramPart = HistogramPart {
     part: Part::Latency,
     name: "latency",
     title: "latency histograms (code/bench/benches/latency.rs)",
     runs: (1.0, 3),
     each: "",
-    seconds: (160.0, 15.0),
+    seconds: (175.0, 16.0),
     table: latency::latency_table,
     extra: &[("latency-targets.md", latency::target_table)],
     lines: ("all", None),

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use crate::Result;
 
 use super::catalog::{
-    Workload, MUTEX, PARKING_LOT, RWLOCK, SECVEC, SEGQUEUE, STAGE3, THREADS, TREIBER,
+    Workload, ELIMINATION, MUTEX, PARKING_LOT, RWLOCK, SECVEC, SEGQUEUE, STAGE3, THREADS, TREIBER,
 };
 use super::histograms::{distinct, Series};
 use super::results::{find, Measurement};
@@ -25,6 +25,7 @@ pub fn style_of(implementation: &str) -> (RGBColor, u32) {
         RWLOCK => (RGBColor(40, 150, 60), 2),
         PARKING_LOT => (RGBColor(150, 80, 190), 2),
         STAGE3 => (RGBColor(230, 140, 20), 2),
+        ELIMINATION => (RGBColor(240, 110, 150), 2),
         SEGQUEUE => (RGBColor(20, 160, 170), 2),
         TREIBER => (RGBColor(140, 90, 40), 2),
         _ => (RGBColor(90, 90, 90), 2),
