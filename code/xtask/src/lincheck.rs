@@ -2,8 +2,10 @@
 //! linearizability checker (`code/suite/src/lincheck.rs`) in a release
 //! build, with a progress line every second.
 //!
-//! The run is the suite's own `linearizable` test, so it checks exactly what
-//! `cargo test` checks, only more of it: `SECVEC_LINCHECK_HISTORIES` sets the
+//! The run is the suite's own `linearizable` test, every one of them in the
+//! crate's suite file (for secvec, also the one on vectors with elimination
+//! on), one after the other, so it checks exactly what `cargo test` checks,
+//! only more of it: `SECVEC_LINCHECK_HISTORIES` sets the
 //! count, `SECVEC_LINCHECK_PROGRESS` turns on the progress lines, and
 //! `SECVEC_LINCHECK_MAX_VIOLATIONS` lets it go on after the first violation.
 
@@ -16,7 +18,8 @@ use crate::Result;
 pub const USAGE: &str = "lincheck [--histories N] [--crate NAME]";
 pub const ABOUT: &str = "Check N random concurrent histories (default 1,000,000) of a crate \
      (default secvec; any crate that runs the shared suite) for linearizability, in a release \
-     build, with progress every second. Stops after 10 violations.";
+     build, with progress every second; for secvec, N more with elimination on. Stops after 10 \
+     violations.";
 
 /// How many histories a long run checks unless told otherwise.
 const DEFAULT_HISTORIES: u64 = 1_000_000;
@@ -163,10 +166,14 @@ pub fn run(args: &[String]) -> Result {
         &target.package,
         "--test",
         &target.test,
+        // Every test whose name contains this: `linearizable`, and for
+        // secvec `with_elimination::linearizable` too.
         "linearizable",
         "--",
-        "--exact",
         "--nocapture",
+        // One at a time: each spawns its own threads.
+        "--test-threads",
+        "1",
     ]);
     test.env("SECVEC_LINCHECK_HISTORIES", histories.to_string())
         .env("SECVEC_LINCHECK_PROGRESS", "1");
