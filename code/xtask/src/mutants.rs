@@ -65,6 +65,7 @@ struct Mutant {
 // ANCHOR_END: mutant
 
 const VEC: &str = "code/secvec/src/vec.rs";
+const EXCHANGE: &str = "code/secvec/src/exchange.rs";
 
 /// Why a `get` that does not help is rarely caught by random histories.
 const GET_WINDOW: &str = "needs a get of the last index to read the descriptor after a \
@@ -235,6 +236,32 @@ const MUTANTS: &[Mutant] = &[
         }],
         bug: "stage 3's get does not complete the pending write of the descriptor it \
               reads, and reads a slot that the write has not reached yet",
+        elusive: None,
+    },
+    Mutant {
+        name: "elimination-take-without-claim",
+        krate: "secvec",
+        file: EXCHANGE,
+        edits: &[Edit {
+            find: "(seen.state == State::Offer && self.replace(seen, taken)).then_some(seen.bits)",
+            replace: "(seen.state == State::Offer && { let _ = taken; true }).then_some(seen.bits)",
+        }],
+        bug: "with elimination on, a pop takes a waiting push's value without swapping the \
+              exchanger's word: the push sees nobody came, withdraws and pushes the value \
+              too, so it comes out twice",
+        elusive: None,
+    },
+    Mutant {
+        name: "elimination-fill-without-handing-over",
+        krate: "secvec",
+        file: EXCHANGE,
+        edits: &[Edit {
+            find: "seen.state == State::Request && self.replace(seen, answered)",
+            replace: "seen.state == State::Request && { let _ = answered; true }",
+        }],
+        bug: "with elimination on, a push reports that it answered a waiting pop without \
+              writing its value into the exchanger: the pop withdraws and goes on, and the \
+              pushed value is lost",
         elusive: None,
     },
 ];
@@ -484,7 +511,9 @@ fn test_copy(
         "lincheck",
         &suite_exe,
         &suite_dir,
-        &["linearizable", "--exact"],
+        // Every linearizability test of the suite file (for secvec, also
+        // the one with elimination on), one at a time.
+        &["linearizable", "--test-threads", "1"],
         &[
             ("SECVEC_LINCHECK_HISTORIES", &histories),
             ("SECVEC_LINCHECK_MAX_VIOLATIONS", "1"),
