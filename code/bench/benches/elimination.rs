@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use bench::contestants::{Eliminating, FullContestant};
-use bench::workload::{run_mix_with_work, time_threads, Mix, PREFILL};
+use bench::workload::{run_mix_with_work, sample, Mix, OPS_PER_THREAD, PREFILL};
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
@@ -22,22 +22,18 @@ use criterion::{
 };
 use secvec::SecVec;
 
-/// Operations per thread in one iteration, as in the throughput benchmark.
-const OPS_PER_THREAD: u64 = 50_000;
-
 /// Pauses of work after each operation: none, and about 120 ns.
 const WORK: [u32; 2] = [0, 8];
 
 fn bench<C: FullContestant>(group: &mut BenchmarkGroup<'_, WallTime>, threads: usize, pauses: u32) {
     group.bench_with_input(BenchmarkId::new(C::NAME, threads), &threads, |b, &t| {
         b.iter_custom(|iters| {
-            let ops = iters * OPS_PER_THREAD;
-            let v = C::filled(PREFILL);
-            let elapsed = time_threads(t, |thread| {
-                run_mix_with_work(&v, Mix::PushPop, thread, ops, pauses);
-            });
-            drop(v); // outside the timed region
-            elapsed
+            sample(
+                t,
+                iters,
+                |_| C::filled(PREFILL),
+                |v, thread, ops| run_mix_with_work(v, Mix::PushPop, thread, ops, pauses),
+            )
         });
     });
 }

@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bench::contestants::{each_full_contestant, Contestant, FullContestant, Visit};
-use bench::workload::{run_mix, time_threads, Mix, XorShift, INDICES, PREFILL};
+use bench::workload::{run_mix, sample, Mix, XorShift, INDICES, OPS_PER_THREAD, PREFILL};
 use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
@@ -29,10 +29,6 @@ use criterion::{
 
 /// The thread counts every workload runs at.
 const THREADS: [usize; 4] = [1, 2, 4, 8];
-
-/// Operations each thread performs per iteration. A sample runs at least one
-/// iteration, so each thread does at least this much work per spawn.
-const OPS_PER_THREAD: u64 = 50_000;
 
 // ---------------------------------------------------------------------------
 // The workloads
@@ -67,23 +63,6 @@ fn get_only<C: Contestant>(v: &C, thread: usize, ops: u64) {
 
 // ---------------------------------------------------------------------------
 // Timing
-
-/// Runs one sample: builds the vector with `prefill(ops)` (where `ops` is
-/// the sample's total operation count), then lets `threads` threads run
-/// `work` for `iters` iterations each, all released by one barrier. Returns
-/// the time from the first thread starting to the last one finishing.
-fn sample<C: Sync>(
-    threads: usize,
-    iters: u64,
-    prefill: impl Fn(u64) -> C,
-    work: fn(&C, usize, u64),
-) -> Duration {
-    let ops_per_thread = iters * OPS_PER_THREAD;
-    let vector = prefill(ops_per_thread * threads as u64);
-    let elapsed = time_threads(threads, |t| work(&vector, t, ops_per_thread));
-    drop(vector); // outside the timed region
-    elapsed
-}
 
 /// Registers the benchmark of contestant `C` at `threads` threads in `group`.
 fn bench<C: Contestant>(

@@ -126,10 +126,8 @@ impl Mix {
 /// Thread `thread` performs `ops` operations of `mix` on `v`.
 #[inline(always)]
 pub fn run_mix<C: FullContestant>(v: &C, mix: Mix, thread: usize, ops: u64) {
-    let mut rng = XorShift::for_thread(thread);
-    for _ in 0..ops {
-        apply(v, mix.next(&mut rng));
-    }
+    // With no pauses, the inlined loop of pauses compiles to nothing.
+    run_mix_with_work(v, mix, thread, ops, 0);
 }
 
 /// Like [`run_mix`], with `pauses` `pause` instructions after each
@@ -145,6 +143,30 @@ pub fn run_mix_with_work<C: FullContestant>(v: &C, mix: Mix, thread: usize, ops:
             std::hint::spin_loop();
         }
     }
+}
+
+/// Operations each thread performs in one iteration of a criterion
+/// benchmark that uses [`sample`]. A sample runs at least one iteration, so
+/// each thread does at least this much work per spawn.
+pub const OPS_PER_THREAD: u64 = 50_000;
+
+/// Runs one criterion sample: builds the vector with `prefill(ops)` (where
+/// `ops` is the sample's total operation count), then lets `threads` threads
+/// run `work(vector, thread, ops_per_thread)` for `iters` iterations of
+/// [`OPS_PER_THREAD`] operations each, all released by one barrier. Returns
+/// the time from the first thread starting to the last one finishing; the
+/// vector is dropped outside it.
+pub fn sample<C: Sync>(
+    threads: usize,
+    iters: u64,
+    prefill: impl Fn(u64) -> C,
+    work: impl Fn(&C, usize, u64) + Sync,
+) -> Duration {
+    let ops_per_thread = iters * OPS_PER_THREAD;
+    let vector = prefill(ops_per_thread * threads as u64);
+    let elapsed = time_threads(threads, |t| work(&vector, t, ops_per_thread));
+    drop(vector); // outside the timed region
+    elapsed
 }
 
 /// Runs `work(thread)` on `threads` threads, spawned first and then
