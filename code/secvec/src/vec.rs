@@ -668,8 +668,8 @@ mod tests {
     use super::*;
 
     // ANCHOR: stale_after_write_through
-    /// The schedule of the book's seals chapter ("A case the versions
-    /// miss"), replayed on one thread. Each stalled operation is played as
+    /// The schedule of the book's seals chapter ("The case that needs the
+    /// next stamp"), replayed on one thread. Each stalled operation is played as
     /// the word it read before it stalled and the swap it makes when it
     /// wakes: a direct `set` and a pop's seal, both planned under stamp `t`,
     /// and a helper of a `set` that went through the descriptor.
