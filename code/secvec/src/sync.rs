@@ -146,9 +146,10 @@ impl AtomicU128 {
         #[cfg(all(target_arch = "x86_64", not(miri), not(secvec_no_asm)))]
         if wide_load::is_atomic() {
             // SAFETY: `is_atomic` found AVX, so this aligned 16-byte read is
-            // one atomic access, and found `cmpxchg16b`, so every write to
-            // the word is a `lock cmpxchg16b` too, never a lock-protected
-            // copy. The word is 16-byte aligned and alive for `&self`.
+            // one atomic access, and found portable-atomic lock-free, so
+            // every write to the word is a `lock cmpxchg16b` too, never a
+            // lock-protected copy. The word is 16-byte aligned and alive for
+            // `&self`.
             return unsafe { wide_load::load(self.0.as_ptr()) };
         }
         self.0.load(order)
@@ -193,13 +194,20 @@ mod wide_load {
         }
     }
 
-    /// Asks the processor, once. Intel and AMD guarantee that an aligned
-    /// 16-byte `movdqa` is atomic on every processor that has AVX.
+    /// Asks the processor and portable-atomic, once. Intel and AMD guarantee
+    /// that an aligned 16-byte `movdqa` is atomic on every processor that has
+    /// AVX. But the load is only sound if every write to the word is atomic
+    /// too: portable-atomic writes with `lock cmpxchg16b` exactly when its
+    /// `is_lock_free` says so. Built with `--cfg
+    /// portable_atomic_no_outline_atomics`, or for SGX, it writes under a
+    /// lock instead, even on a processor with the instruction, and a
+    /// `movdqa` could then read half of a write.
     #[cold]
     #[inline(never)]
     fn detect() -> bool {
-        let atomic =
-            std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("cmpxchg16b");
+        let atomic = std::is_x86_feature_detected!("avx")
+            && std::is_x86_feature_detected!("cmpxchg16b")
+            && portable_atomic::AtomicU128::is_lock_free();
         let verdict = if atomic { ATOMIC } else { NOT_ATOMIC };
         // Relaxed: as in `is_atomic`; a race only stores the same answer twice.
         VERDICT.store(verdict, Ordering::Relaxed);
@@ -303,11 +311,19 @@ mod tests {
         });
     }
 
+    /// The inline load is atomic on a processor with AVX, and sound only
+    /// where portable-atomic writes with `lock cmpxchg16b`, which its
+    /// `is_lock_free` tells. Built with `--cfg
+    /// portable_atomic_no_outline_atomics` it writes under a lock even on a
+    /// processor that has the instruction; there this test fails if the
+    /// inline load stays on, and so does `loads_never_tear`, with a torn
+    /// load.
     #[cfg(all(target_arch = "x86_64", not(miri), not(secvec_no_asm)))]
     #[test]
     fn the_inline_load_is_used_exactly_where_it_is_atomic() {
-        let expected =
-            std::is_x86_feature_detected!("avx") && std::is_x86_feature_detected!("cmpxchg16b");
+        let expected = std::is_x86_feature_detected!("avx")
+            && std::is_x86_feature_detected!("cmpxchg16b")
+            && portable_atomic::AtomicU128::is_lock_free();
         assert_eq!(super::wide_load::is_atomic(), expected);
         // The second answer comes from the cached verdict.
         assert_eq!(super::wide_load::is_atomic(), expected);

@@ -11,7 +11,7 @@ use crate::{tools, Result};
 
 pub const USAGE: &str = "test [--only STEP[,STEP...]]";
 pub const ABOUT: &str = "Run the checks CI runs, stopping at the first failure. \
-     Steps: fmt, clippy, test, doc, loom, miri, book, book-test.";
+     Steps: fmt, clippy, test, fallback, doc, loom, miri, book, book-test.";
 
 /// One check: its name (as given to `--only`) and what it runs.
 struct Step {
@@ -32,6 +32,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         run: test,
+    },
+    Step {
+        name: "fallback",
+        run: fallback,
     },
     Step {
         name: "doc",
@@ -74,6 +78,24 @@ fn clippy() -> Result {
 
 fn test() -> Result {
     cmd::run(&mut cargo(["test", "--workspace"]))
+}
+
+/// secvec's unit tests with portable-atomic's lock-based 128-bit atomics
+/// (`--cfg portable_atomic_no_outline_atomics`). Its writes then take a lock
+/// even on a processor that has `cmpxchg16b`, and the crate's inline 16-byte
+/// load must stay off, or `loads_never_tear` reads a torn word. The cfg
+/// changes every crate's build, so the step has its own target folder.
+fn fallback() -> Result {
+    let mut test = cargo(["test", "-p", "secvec", "--lib"]);
+    test.env(
+        "RUSTFLAGS",
+        append_env("RUSTFLAGS", "--cfg portable_atomic_no_outline_atomics"),
+    )
+    .env(
+        "CARGO_TARGET_DIR",
+        repo_root().join("target").join("fallback"),
+    );
+    cmd::run(&mut test)
 }
 
 fn doc() -> Result {
