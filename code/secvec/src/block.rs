@@ -30,8 +30,9 @@ pub(crate) const BLOCK_LEN: usize = 64;
 /// hold a position within it (see [`WriteRef::to_bits`]).
 #[repr(align(64))]
 pub(crate) struct Block {
-    /// Position `i` is written once, by the owning thread, before it is
-    /// published; after that every thread only reads it.
+    /// Position `i` is written only by the owning thread, before it is
+    /// published (again after a failed publication, which staged it but
+    /// published nothing); after that every thread only reads it.
     writes: [UnsafeCell<MaybeUninit<WriteDescriptor>>; BLOCK_LEN],
     /// How many positions are done with: published and then replaced, or
     /// never used. At `BLOCK_LEN` the block is retired.

@@ -12,10 +12,12 @@
 //! The paper allocates every descriptor on the heap and swaps a pointer to it.
 //! Here a descriptor is a 128-bit value kept inline in the vector
 //! ([`DescriptorCell`]): the size, plus either a *stamp* (no write owed) or a
-//! reference to the [`WriteDescriptor`] that is owed. Only an operation that
-//! writes a slot (`push`, `set`) needs a write descriptor, and those come
-//! from blocks (see `block.rs`); `pop`, `get` and `len` read or swap the
-//! inline word and never touch the heap.
+//! reference to the [`WriteDescriptor`] that is owed. Only a write through
+//! the descriptor (a `push`, or a `set` of a sealed slot) needs a write
+//! descriptor, and those come from blocks (see `block.rs`); `pop`, `get` and
+//! `len` read or swap the inline word and never allocate. (A `pop`, or a
+//! `get` of the last index, that finds a write owed reads that write's
+//! descriptor from its block to finish it, as every operation helps.)
 
 use crate::block::WriteRef;
 use crate::buckets::Buckets;

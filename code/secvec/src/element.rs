@@ -6,8 +6,9 @@ use bytemuck::NoUninit;
 /// A type that can live in a [`SecVec`](crate::SecVec): plain data of at most
 /// eight bytes.
 ///
-/// Every slot of the vector is a 64-bit word that threads read and replace
-/// atomically, so an element is copied in and out as raw bits. That is only
+/// An element lives in the 64-bit half of a slot that threads read and
+/// replace atomically (the other half is a version), so it is copied in and
+/// out as raw bits. That is only
 /// sound for types that are
 ///
 /// - `Copy` and `'static`: copying the bits is the whole story, no destructor
@@ -36,7 +37,9 @@ use bytemuck::NoUninit;
 /// let v: secvec::SecVec<[u8; 16]> = secvec::SecVec::new();
 /// ```
 ///
-/// A struct with padding bytes (three after `a`) is rejected:
+/// A struct with padding bytes (three after `a`) is rejected: it has no
+/// `NoUninit` implementation, and bytemuck's derive refuses to give it one,
+/// since its padding is uninitialised memory:
 ///
 /// ```compile_fail,E0277
 /// #[derive(Clone, Copy)]

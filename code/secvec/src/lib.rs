@@ -48,9 +48,10 @@
 //!   it; pushes raise it, rarely, as part of their pending write.
 //! - [`Element`]: elements are `Copy` plain data of at most eight bytes,
 //!   checked at compile time.
-//! - `exchange`: with [`SecVec::with_elimination`], a push and a pop that
-//!   keep losing meet in one side word and cancel out, the pop taking the
-//!   push's value; off by default.
+//! - `exchange`: with [`SecVec::with_elimination`], a push or a pop that
+//!   keeps losing waits in one side word, and a pop or push that comes by
+//!   meets it there: the two cancel out, the pop taking the push's value;
+//!   off by default.
 //! - `sync`: one shim swaps every atomic for `loom`'s under `cfg(loom)`, so
 //!   the shipped code is the model-checked code.
 //!

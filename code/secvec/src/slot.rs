@@ -6,7 +6,7 @@
 //! and back to `old` (pop, push of the same value), and its stale swap would
 //! then succeed: the ABA problem. Pairing the bits with a version makes the
 //! stale swap fail. The version is taken from the descriptor's stamp, which
-//! grows with every change of the vector, rather than counted per slot: that
+//! grows with every descriptor installed, rather than counted per slot: that
 //! way a pop's *seal* (see `pop` and `set` in `vec.rs`) names the descriptor
 //! it belongs to.
 //!
@@ -158,8 +158,10 @@ impl Slot {
     #[inline]
     pub(crate) fn replace(&self, expected: SlotWord, new: SlotWord) -> bool {
         self.0
-            // AcqRel: publishes the new bits to the Acquire loads above; the
-            // Acquire half makes a failed swap see the write that beat it.
+            // AcqRel: publishes the new bits to the Acquire loads above, and
+            // a successful swap sees the write it replaced. Acquire on
+            // failure, as `load` is: the callers load the slot again before
+            // they use anything, so it is more than they need.
             .compare_exchange(
                 expected.pack(),
                 new.pack(),

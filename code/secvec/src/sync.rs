@@ -4,9 +4,10 @@
 //! word come from [loom], which then explores the interleavings of a test
 //! model. In a normal build they are the standard library's atomics and a
 //! thin wrapper around [`portable_atomic::AtomicU128`] whose load can be
-//! inlined (see [`AtomicU128`]). The rest of the crate imports from here and
-//! never names `std::sync::atomic` or `loom` itself, so the code that is
-//! model-checked is the code that ships.
+//! inlined (see [`AtomicU128`]). The rest of the crate imports its atomics
+//! from here and never names `std::sync::atomic` or loom's atomics itself,
+//! so the code that is model-checked is the code that ships. (The one other
+//! thing loom must replace, a thread-local, is chosen in `reclaim.rs`.)
 //!
 //! [loom]: https://docs.rs/loom
 

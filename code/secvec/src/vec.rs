@@ -46,7 +46,8 @@ pub struct SecVec<T: Element> {
     /// A length the vector is known not to be below. It changes rarely, so
     /// a `get` below it reads a line that stays in every core's cache.
     floor: CachePadded<Floor>,
-    /// Where pushes and pops that keep losing meet and cancel out, if
+    /// Where a push or pop that keeps losing waits for a partner, and the
+    /// two cancel out, if
     /// [`with_elimination`](Self::with_elimination) turned it on; on a cache
     /// line of its own, as the only other word they all write.
     exchanger: Option<CachePadded<Exchanger>>,
@@ -67,7 +68,8 @@ unsafe impl<T: Element + Send + Sync> Sync for SecVec<T> {}
 // ANCHOR_END: send_sync
 
 impl<T: Element> SecVec<T> {
-    /// Creates an empty vector. Allocates the bucket table, but no slots.
+    /// Creates an empty vector. Allocates nothing: the bucket table lives
+    /// in the vector, and the first push allocates the first bucket.
     ///
     /// ```
     /// let v: secvec::SecVec<u32> = secvec::SecVec::new();
@@ -107,8 +109,9 @@ impl<T: Element> SecVec<T> {
     }
 
     // ANCHOR: with_elimination
-    /// Turns on elimination: a push and a pop that keep losing to other
-    /// threads meet in a side word and cancel out, the pop taking the push's
+    /// Turns on elimination: a push or a pop that keeps losing to other
+    /// threads waits a while in a side word, and a pop or push that comes
+    /// by meets it there; the two cancel out, the pop taking the push's
     /// value, without touching the vector.
     ///
     /// This shortens the slowest contended pushes and pops (at two threads
@@ -314,10 +317,13 @@ impl<T: Element> SecVec<T> {
         // Below the floor the index is in the vector for sure: read the slot
         // and leave the descriptor's busy cache line alone.
         if index < self.floor.load().value() {
-            // SAFETY: the floor is only ever raised by a push whose
-            // descriptor counts every element below the new floor as
-            // written, so the push of this element was applied before the
-            // raise we read (see `floor.rs`).
+            // SAFETY: the floor never exceeds the length (see `floor.rs`).
+            // It rises only with a push's applied write, whose descriptor
+            // counts every element below the new floor as written; it falls
+            // only before a pop shrinks the length, to a value below one
+            // that was raised so. Either way every index below the value we
+            // read holds an element whose push was applied before that value
+            // was stored, and no pop removes it while the value stands.
             return Some(unsafe { self.element(index) });
         }
         let size = match self.descriptor.load() {
