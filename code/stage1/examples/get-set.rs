@@ -52,6 +52,26 @@ impl Rng {
     }
 }
 
+/// Counts a writing thread out when it ends, and stops the readers after
+/// the last one. As a guard it also counts out a thread whose assertion
+/// failed, so that the readers stop and the failure is reported, instead of
+/// the example spinning forever.
+struct Finished<'a> {
+    busy: &'a AtomicUsize,
+    stop: &'a AtomicBool,
+}
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        // Relaxed: the count and the flag only end the readers' loop; what
+        // the readers check comes from the vector's own atomics, and the
+        // scope's join orders everything else.
+        if self.busy.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 fn main() {
     let v = SecVec::new();
     for i in 0..FIXED {
@@ -65,6 +85,7 @@ fn main() {
         for w in 0..WRITERS {
             let (v, busy, stop) = (&v, &busy, &stop);
             s.spawn(move || {
+                let _done = Finished { busy, stop };
                 for round in 1..=ROUNDS {
                     for i in (w..FIXED).step_by(WRITERS) {
                         let old = v.set(i, i * TAG + round);
@@ -72,15 +93,13 @@ fn main() {
                         assert_eq!(old, Some(i * TAG + round - 1), "set({i}) returned");
                     }
                 }
-                if busy.fetch_sub(1, Ordering::Relaxed) == 1 {
-                    stop.store(true, Ordering::Relaxed);
-                }
             });
         }
 
         {
             let (v, busy, stop) = (&v, &busy, &stop);
             s.spawn(move || {
+                let _done = Finished { busy, stop };
                 for cycle in 0..TAIL_CYCLES {
                     for i in FIXED..FIXED + TAIL {
                         v.push(i * TAG + cycle);
@@ -88,9 +107,6 @@ fn main() {
                     for i in (FIXED..FIXED + TAIL).rev() {
                         assert_eq!(v.pop(), Some(i * TAG + cycle), "pop at {i}");
                     }
-                }
-                if busy.fetch_sub(1, Ordering::Relaxed) == 1 {
-                    stop.store(true, Ordering::Relaxed);
                 }
             });
         }
@@ -102,6 +118,7 @@ fn main() {
                     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 + r as u64);
                     let mut newest = [0; FIXED];
                     let (mut found, mut missing) = (0_usize, 0_usize);
+                    // Relaxed: as for the store that ends the loop.
                     while !stop.load(Ordering::Relaxed) {
                         let i = rng.below(FIXED + TAIL);
                         match v.get(i) {

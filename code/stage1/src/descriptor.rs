@@ -51,7 +51,9 @@ impl Descriptor {
     // ANCHOR: complete_write
     /// Completes the write this descriptor announces, if it is still
     /// pending. Any number of threads may call this at once: exactly one of
-    /// their compare-and-swaps finds `old` in the slot and replaces it.
+    /// their compare-and-swaps finds `old` in the slot and replaces it,
+    /// unless the slot comes back to `old` while a late one is still on its
+    /// way (the ABA problem, which stage 3 fixes).
     pub(crate) fn complete_write(&self, buckets: &Buckets) {
         let Some(write) = &self.write else {
             return;

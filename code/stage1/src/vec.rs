@@ -15,8 +15,8 @@ use crate::element::{from_bits, to_bits, Element};
 pub struct SecVec<T: Element> {
     /// The two-level array of slots.
     buckets: CachePadded<Buckets>,
-    /// The current descriptor. Every operation but `len` and `capacity`
-    /// replaces or completes it, so it gets a cache line of its own.
+    /// The current descriptor. `push`, `pop`, `get` and `set` replace or
+    /// complete it, so it gets a cache line of its own.
     descriptor: CachePadded<AtomicPtr<Descriptor>>,
     /// The slots hold `T`s as bits. `*const T` keeps `T`'s `Send` and `Sync`
     /// out of the picture; the impls below say what the vector needs.

@@ -37,7 +37,10 @@ static ALLOCATOR: Counting = Counting;
 /// How many times the main thread replaces the shared object.
 const REPLACEMENTS: usize = 10;
 
-/// How many `Tracked` objects have been dropped (freed) so far.
+/// How many `Tracked` objects have been dropped (freed) so far. Both this
+/// and the flag below use `SeqCst`, though any ordering would do: they are
+/// written by whichever thread frees an object and read after a barrier or
+/// a join, which order the two already.
 static DROPPED: AtomicUsize = AtomicUsize::new(0);
 /// Whether object 0, the one the reader protects, has been dropped.
 static FIRST_DROPPED: AtomicBool = AtomicBool::new(false);
@@ -49,6 +52,7 @@ struct Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
+        // SeqCst: as the statics' comment says, more than needed.
         if self.id == 0 {
             FIRST_DROPPED.store(true, Ordering::SeqCst);
         }

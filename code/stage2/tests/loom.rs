@@ -61,7 +61,8 @@ fn stale_helper() {
 // ANCHOR_END: stale_helper
 
 // ANCHOR: flaw
-/// The model above must fail on this stage, with a value duplicated.
+/// The model above must fail on this stage, on its assertion that every
+/// pushed value comes out exactly once (the late write brings one back).
 ///
 /// It runs in a child process (this same test binary, asked for that one
 /// test): when a loom model fails, the unwinding drops haphazard's global

@@ -85,6 +85,7 @@ fn step(what: &str, slot: impl fmt::Display) {
 fn bits_only() -> bool {
     println!("a slot of bits only, as in stage 2:");
     let slot = AtomicU64::new(0);
+    // Acquire: as stage 3's `Slot::load`.
     let load = || slot.load(Ordering::Acquire);
     // The pending write of `push(7)`: slot 0, from 0 to 7.
     let (old, new) = (0, 7);
@@ -114,6 +115,7 @@ fn versioned() -> bool {
         version: 0,
     };
     let slot = AtomicU128::new(start.pack());
+    // Acquire: as stage 3's `Slot::load`.
     let load = || Word::unpack(slot.load(Ordering::Acquire));
     let (old, new) = (start, start.followed_by(7));
     step(

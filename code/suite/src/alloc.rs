@@ -34,6 +34,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: the caller meets `GlobalAlloc::alloc`'s contract for us.
         let pointer = unsafe { System.alloc(layout) };
         if !pointer.is_null() {
+            // Relaxed: a count, as in `live_bytes`; it orders nothing.
             LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
         pointer
@@ -43,6 +44,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: `pointer` came from this allocator, that is from
         // `System`, with `layout` (the caller's promise).
         unsafe { System.dealloc(pointer, layout) };
+        // Relaxed: as above.
         LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
     }
 }

@@ -16,9 +16,10 @@
 //!   vector keeps: nothing lost, nothing duplicated, nothing invented, and
 //!   each thread's values in the order it pushed them.
 //!
-//! A stage's *known* flaws (a leak, the ABA problem) are asserted by the
-//! stage's own tests, so that a claim such as "stage 1 leaks" is itself
-//! checked. Two shared tests see the ABA problem of stages 1 and 2 now and
+//! A stage's *known* flaws are asserted by tests of their own, so that a
+//! claim such as "stage 1 leaks" is itself checked: stage 1's leak test,
+//! and stage 2's loom model of the ABA problem, a flaw stage 1 shares (it
+//! completes writes as stage 2 does). Two shared tests see the ABA problem of stages 1 and 2 now and
 //! then, not every time: the same-values stress test and the
 //! linearizability check. Those stages mark them `#[ignore]` with
 //! `shared_tests!(stage1, known_aba = "...")`, so that their suite passes
@@ -68,7 +69,7 @@ pub fn scaled(base: u64) -> u64 {
 }
 
 /// Asks haphazard's global domain to free every retired object that no
-/// hazard pointer guards. The concurrent tests call it after their vector is
+/// hazard pointer guards. The stress tests call it after their vector is
 /// dropped.
 ///
 /// Nothing leaks without it: retired blocks wait in the domain for its next

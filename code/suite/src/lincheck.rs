@@ -158,10 +158,13 @@ fn play<V: Vector<u64>>(vector: &V, script: &[Step], clock: &AtomicU64) -> Vec<E
         for _ in 0..step.pause {
             std::hint::spin_loop();
         }
-        // SeqCst: one counter, read-modify-written by every thread, orders
-        // all tickets in one sequence. A ticket taken after another thread's
-        // return ticket comes after it, and the operation that follows it
-        // starts after that other operation ended.
+        // SeqCst, though AcqRel would do: the tickets are read-modify-writes
+        // of one counter, so they form one sequence whatever the ordering.
+        // What the ordering adds is that the operation stays inside its two
+        // tickets (Acquire keeps it after the first, Release before the
+        // second), and that a ticket drawn after another thread's return
+        // ticket synchronizes with it: the operation that follows sees all
+        // that the other one did.
         let called = clock.fetch_add(1, Ordering::SeqCst);
         let outcome = step.op.call(vector);
         let returned = clock.fetch_add(1, Ordering::SeqCst);
@@ -364,9 +367,12 @@ impl<V: Vector<u64>> Round<V> {
         // of each other. Three threads on two cores cannot all spin at once,
         // so after a while a spinner yields its core to let the last one
         // arrive.
+        // SeqCst: the count carries no data, so any ordering would do; the
+        // strongest one leaves nothing to argue about.
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let everyone = self.threads * (number + 1);
         let mut since = Instant::now();
+        // SeqCst: as for the increment above.
         while self.arrived.load(Ordering::SeqCst) < everyone {
             std::hint::spin_loop();
             if since.elapsed() > SPIN_BEFORE_YIELD {

@@ -104,7 +104,7 @@ where
 }
 // ANCHOR_END: check
 
-/// Runs [`check_against_vec`] on 256 random sequences of up to 200
+/// Runs [`check_against_vec`] on 256 random sequences of fewer than 200
 /// operations (`PROPTEST_CASES` changes the count).
 ///
 /// # Panics

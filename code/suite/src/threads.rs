@@ -12,7 +12,7 @@
 //! `SECVEC_STRESS_SCALE` (see [`scaled`](crate::scaled)).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
@@ -85,6 +85,21 @@ fn check_per_thread_order(items: &[u64], threads: u64) -> Vec<u64> {
     count
 }
 
+/// Raises a stop flag when dropped: at the end of the writers' work, or when
+/// a writer's failure unwinds past it. Without it, a failed writer would
+/// leave the readers waiting for the flag, and `thread::scope`, which waits
+/// for every thread before it passes the panic on, would hang the test
+/// instead of failing it.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        // Release: a reader that sees the flag also sees every write made
+        // before it, so its last round reads the final state.
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// The contents of `v`, front to back, read with `get` once no other thread
 /// changes it.
 fn contents<V: Vector<T>, T>(v: &V) -> Vec<T> {
@@ -96,20 +111,20 @@ fn contents<V: Vector<T>, T>(v: &V) -> Vec<T> {
 /// While pushes run: `len` never decreases, capacity covers it, every index
 /// below an observed length holds a pushed value (never the zero of an
 /// unwritten slot), and an element, once seen, never changes. Returns the
-/// elements seen (0 where none was read) and how many reads were made.
+/// elements seen (0 where none was read).
 fn watch_pushes<V: Vector<u64>>(
     v: &V,
     done: &AtomicBool,
     threads: u64,
     per_thread: u64,
-) -> (Vec<u64>, u64) {
+) -> Vec<u64> {
     let mut rng = XorShift::new(999);
     let mut seen: Vec<u64> = Vec::new();
     let mut last_len = 0;
-    let mut reads = 0;
     loop {
         // One more round after the pushers finished, so there is always
-        // at least one, however the threads were scheduled.
+        // at least one, however the threads were scheduled. Acquire: pairs
+        // with `StopOnDrop`, so the last round sees every push.
         let last_round = done.load(Ordering::Acquire);
         let len = v.len();
         assert!(
@@ -139,13 +154,12 @@ fn watch_pushes<V: Vector<u64>>(
             } else {
                 assert_eq!(seen[i], value, "index {i} changed while only pushes ran");
             }
-            reads += 1;
         }
         if last_round {
             break;
         }
     }
-    (seen, reads)
+    seen
 }
 
 /// `threads` threads push `per_thread` values each while a reader watches.
@@ -154,7 +168,7 @@ pub fn push_only<V: Vector<u64>>(threads: u64, per_thread: u64) {
     let done = AtomicBool::new(false);
     // Released when every pusher is ready, so that they all run at once.
     let start = Barrier::new(threads as usize);
-    let (seen, reads) = thread::scope(|s| {
+    let seen = thread::scope(|s| {
         let watcher = s.spawn(|| watch_pushes(&v, &done, threads, per_thread));
         let pushers: Vec<_> = (0..threads)
             .map(|t| {
@@ -167,24 +181,28 @@ pub fn push_only<V: Vector<u64>>(threads: u64, per_thread: u64) {
                 })
             })
             .collect();
+        let stop = StopOnDrop(&done);
         for pusher in pushers {
             pusher.join().unwrap();
         }
-        done.store(true, Ordering::Release);
+        drop(stop);
         watcher.join().unwrap()
     });
 
     let items: Vec<u64> = contents(&v);
     assert_eq!(v.len() as u64, threads * per_thread);
     assert_eq!(items.len() as u64, threads * per_thread);
-    // Every value exactly once, and each thread's values in its push order.
+    // Every value exactly once: each one pushed (its counter in range),
+    // each thread's in its push order (so none twice), and all of them.
+    for &value in &items {
+        check_pushed(value, threads, per_thread);
+    }
     let counts = check_per_thread_order(&items, threads);
     assert!(counts.iter().all(|&n| n == per_thread), "{counts:?}");
     // What the reader saw during the run is what is there now.
     for (i, &value) in seen.iter().enumerate() {
         assert!(value == 0 || value == items[i], "index {i}");
     }
-    assert!(reads > 0, "the reader never read");
 }
 
 /// What one thread of [`push_pop`] did.
@@ -284,18 +302,19 @@ pub fn set_get<V: Vector<u64>>(writers: u64, readers: u64, rounds: u64) {
         v.push(slot_value(i, 0, 0));
     }
     let done = AtomicBool::new(false);
-    let reads = AtomicUsize::new(0);
     let start = &Barrier::new(writers as usize);
     // Each writer returns the (old, new) pairs of its successful sets.
     let swaps: Vec<Vec<(u64, u64)>> = thread::scope(|s| {
         for r in 0..readers {
-            let (v, done, reads) = (&v, &done, &reads);
+            let (v, done) = (&v, &done);
             s.spawn(move || {
                 let mut rng = XorShift::new(100 + r);
                 // The latest round seen per (index, writer): a reader never
                 // sees a writer's value at an index go back to an older one.
                 let mut latest = vec![0_u64; (LEN * (writers + 1)) as usize];
                 loop {
+                    // Acquire: pairs with `StopOnDrop`, so the last round
+                    // reads the writers' final values.
                     let last_round = done.load(Ordering::Acquire);
                     assert_eq!(v.len() as u64, LEN, "set changed the length");
                     let i = rng.below(LEN);
@@ -306,7 +325,6 @@ pub fn set_get<V: Vector<u64>>(writers: u64, readers: u64, rounds: u64) {
                     let key = (i * (writers + 1) + w) as usize;
                     assert!(round >= latest[key], "index {i} went back in time");
                     latest[key] = round;
-                    reads.fetch_add(1, Ordering::Relaxed);
                     if last_round {
                         break;
                     }
@@ -331,11 +349,9 @@ pub fn set_get<V: Vector<u64>>(writers: u64, readers: u64, rounds: u64) {
                 })
             })
             .collect();
-        let swaps = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        done.store(true, Ordering::Release);
-        swaps
+        let _stop = StopOnDrop(&done);
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(reads.load(Ordering::Relaxed) >= readers as usize);
 
     // Every slot encodes its own index.
     let last: Vec<u64> = contents(&v);
@@ -469,6 +485,8 @@ pub fn huge_indices<V: Vector<u64>>(rounds: u64) {
             s.spawn(move || {
                 let huge = [usize::MAX, usize::MAX - 1, usize::MAX / 2, 1 << 62];
                 let mut checked = 0;
+                // Relaxed: the flag only ends the loop; the answers it
+                // checks come from the vector's own atomics.
                 while !done.load(Ordering::Relaxed) || checked == 0 {
                     for index in huge {
                         assert_eq!(v.get(index), None, "get({index:#x})");
@@ -480,11 +498,11 @@ pub fn huge_indices<V: Vector<u64>>(rounds: u64) {
                 }
             });
         }
+        let _stop = StopOnDrop(&done);
         for k in 0..rounds {
             v.push(k + 2);
             assert_eq!(v.pop(), Some(k + 2));
         }
-        done.store(true, Ordering::Relaxed);
     });
     assert_eq!(v.pop(), Some(1));
 }
