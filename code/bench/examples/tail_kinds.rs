@@ -2,8 +2,8 @@
 //! first touch of fresh memory.
 //!
 //! ```text
-//! cargo run --release -p bench --example tail_kinds
-//! cargo run --release -p bench --example tail_kinds -- --prefault
+//! cargo run --profile bench -p bench --example tail_kinds
+//! cargo run --profile bench -p bench --example tail_kinds -- --prefault
 //! ```
 //!
 //! Two threads run the read-mostly mix of the latency benchmark (70% `get`,
@@ -19,7 +19,9 @@
 //! touched. With `--prefault`, each vector is first grown by 2,000,000
 //! elements and shrunk back, so that the memory the run grows into is
 //! already mapped. `--mix push_pop` runs the other mix instead
-//! (Part IV of the book, "Performance").
+//! (Part IV of the book, "Performance"). The `bench` profile is the one the
+//! benchmarks build with: the workspace's `release` profile keeps debug
+//! assertions and overflow checks on.
 
 use std::sync::{Barrier, Mutex};
 
@@ -90,7 +92,7 @@ fn run<C: FullContestant>(mix: Mix, prefault: bool) {
                         let op = mix.next(&mut rng);
                         let start = clock.ticks();
                         apply(v, op);
-                        *entry = (clock.ticks() - start, kind(op));
+                        *entry = (clock.ticks().saturating_sub(start), kind(op));
                     }
                     timed
                 })

@@ -13,6 +13,9 @@
 //! - `stalls.rs` (Linux): the same, while a signal stops one worker now and
 //!   then for a while: what the other workers keep of their throughput and
 //!   how long they wait.
+//! - `elimination.rs` (criterion, run by hand): the push/pop mix with and
+//!   without `SecVec::with_elimination`, in a tight loop and with work
+//!   between operations.
 //!
 //! This library holds what they share: the contestants ([`contestants`],
 //! with a Treiber stack in [`treiber`] as a lock-free peer),

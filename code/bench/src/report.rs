@@ -194,6 +194,13 @@ impl Experiment {
                 other => return Err(format!("unknown option `{other}`\n{}", self.usage())),
             }
         }
+        if self == Experiment::Stalls && options.threads.contains(&1) {
+            return Err(
+                "the stall benchmark needs at least 2 threads: it measures the \
+                        workers that were not stopped"
+                    .to_string(),
+            );
+        }
         Ok(Some(options))
     }
 }
@@ -448,6 +455,8 @@ mod tests {
             (vec![100, 1000], vec![5], true)
         );
         assert!(Experiment::Latency.parse(&args("--spin")).is_err());
+        assert!(Experiment::Stalls.parse(&args("--threads 1,2")).is_err());
+        assert!(Experiment::Latency.parse(&args("--threads 1")).is_ok());
         assert!(Experiment::Latency.parse(&args("--threads 0")).is_err());
         assert!(Experiment::Latency.parse(&args("--mix push")).is_err());
         assert!(Experiment::Latency.parse(&args("--rounds")).is_err());

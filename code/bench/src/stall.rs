@@ -134,9 +134,10 @@ fn monotonic_nanos() -> u64 {
 ///
 /// # Safety
 ///
-/// Every thread in `workers` must stay alive (not be joined or exit) until
-/// this function returns: `pthread_kill` on a finished thread is undefined
-/// behaviour.
+/// Every thread in `workers` must stay joinable (not joined or detached)
+/// until this function returns: `pthread_kill` with the id of a thread that
+/// was joined or detached is undefined behaviour, since the id may have
+/// been reused.
 pub unsafe fn inject(workers: &[libc::pthread_t], stalls: Stalls, duration: Duration) -> u64 {
     install().expect("could not install the SIGUSR1 handler");
     LENGTH_NANOS.store(stalls.length.as_nanos() as u64, Ordering::Relaxed);
@@ -148,7 +149,9 @@ pub unsafe fn inject(workers: &[libc::pthread_t], stalls: Stalls, duration: Dura
         // Between half and one and a half periods.
         let gap = stalls.period.mul_f64(0.5 + rng.below(1000) as f64 / 1000.0);
         let now = Instant::now();
-        if now + gap >= end {
+        // The last stall ends before the run does, so that every stall is
+        // over, logged and counted when the workers stop.
+        if now + gap + stalls.length >= end {
             thread::sleep(end.saturating_duration_since(now));
             return sent;
         }

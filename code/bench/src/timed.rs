@@ -143,7 +143,8 @@ impl Clock {
 }
 
 /// Whether the time-stamp counter ticks at a constant rate, in every
-/// power state, as Linux reports in `/proc/cpuinfo`.
+/// power state, as Linux reports in `/proc/cpuinfo`, and is the clock
+/// source Linux itself trusts.
 fn invariant_tsc() -> bool {
     if !cfg!(target_arch = "x86_64") {
         return false;
@@ -154,7 +155,14 @@ fn invariant_tsc() -> bool {
         .find(|l| l.starts_with("flags"))
         .unwrap_or_default();
     let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
-    has("constant_tsc") && has("nonstop_tsc")
+    // Linux uses the counter as its own clock source only when the counters
+    // of all cores agree; a virtual machine may show both flags and still
+    // keep its counters apart (its clock source is then `kvm-clock` or
+    // similar), and a thread that moved between cores could read time
+    // going backwards.
+    let source = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
+    let tsc_is_the_clock = std::fs::read_to_string(source).is_ok_and(|s| s.trim() == "tsc");
+    has("constant_tsc") && has("nonstop_tsc") && tsc_is_the_clock
 }
 
 // ---------------------------------------------------------------------------
@@ -368,6 +376,9 @@ pub fn measure<C: FullContestant>(
                     let _ = workers.pthreads[t].set(unsafe { libc::pthread_self() });
                     #[cfg(not(unix))]
                     let _ = workers;
+                    // Before the barrier, so that a stall that comes the
+                    // moment the run starts finds the worker's index.
+                    WORKER.with(|w| w.store(t, Ordering::Relaxed));
                     barrier.wait();
                     work(vector, mix, t, clock, stop)
                 })
@@ -401,10 +412,11 @@ fn work<C: FullContestant>(
     let mut outcome = Outcome::default();
     let mut rng = XorShift::for_thread(thread);
     let progress = PROGRESS.get(thread).map(|p| &p.0);
-    WORKER.with(|w| w.store(thread, Ordering::Relaxed));
     let mut done = 0;
+    // Every worker is a fresh thread, so its count of stalls starts at 0
+    // and counts every stall of the run, even one that came before this
+    // line.
     STALLS.with(|stalls| {
-        let stalls_before = stalls.load(Ordering::Relaxed);
         while !stop.load(Ordering::Relaxed) {
             for _ in 0..BATCH {
                 let op = mix.next(&mut rng);
@@ -427,7 +439,7 @@ fn work<C: FullContestant>(
                 }
             }
         }
-        outcome.stalls = stalls.load(Ordering::Relaxed) - stalls_before;
+        outcome.stalls = stalls.load(Ordering::Relaxed);
     });
     WORKER.with(|w| w.store(usize::MAX, Ordering::Relaxed));
     outcome.ops = done;
@@ -450,7 +462,11 @@ mod tests {
             outcome.latency.len() + outcome.interrupted.len(),
             outcome.ops
         );
+        // No stalls were sent, and a get or a set takes more than nothing
+        // and far less than a millisecond.
         assert_eq!(outcome.stalls, 0);
-        assert!(clock.nanos(outcome.latency.value_at_quantile(0.5)) > 0.0);
+        assert_eq!(outcome.interrupted.len(), 0);
+        let median = clock.nanos(outcome.latency.value_at_quantile(0.5));
+        assert!(median > 1.0 && median < 1_000_000.0, "median {median} ns");
     }
 }

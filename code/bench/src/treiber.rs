@@ -57,6 +57,9 @@ impl TreiberStack {
             // node's value and link.
             match self
                 .top
+                // Release: publishes the node's value and link to the pop
+                // that acquires it. Relaxed on failure: a lost swap reads
+                // nothing through the pointer it got back.
                 .compare_exchange(top, node, Release, Relaxed, &guard)
             {
                 Ok(_) => return,
@@ -81,6 +84,8 @@ impl TreiberStack {
             // unlinked it; we are pinned, so that cannot happen before
             // `guard` is dropped.
             let node = unsafe { top.as_ref() }?;
+            // Relaxed: `next` was written before the node was published and
+            // never changes after; the Acquire load of `top` covers it.
             let next = node.next.load(Relaxed, &guard);
             // Relaxed: as a read-modify-write, this swap continues the release
             // sequence of the push that published `next`, so a pop that
