@@ -7,7 +7,8 @@
 //! much wider than that shrinks until its labels are a few pixels high, so
 //! the book keeps every diagram at most [`MAX_WIDTH`] px wide (three
 //! quarters of its size or more in the column). This reports each diagram's
-//! natural width and fails on a wider one or on a mermaid syntax error.
+//! natural width and fails on a wider one, on a mermaid syntax error, and
+//! on a diagram that was not drawn at all.
 //!
 //! Chromium is not part of the test command: it is a large download that
 //! CI does not need. On Debian, `apt-get install chromium` provides it.
@@ -47,6 +48,13 @@ pub fn run(args: &[String]) -> Result {
     } else {
         args.iter().map(|a| book.join(a)).collect()
     };
+    if let Some(missing) = pages.iter().find(|page| !page.is_file()) {
+        return Err(format!(
+            "no page {} in the built book (name pages relative to target/book, e.g. \
+             push.html or fast/pending.html)",
+            missing.display()
+        ));
+    }
     let mut problems = Vec::new();
     let mut diagrams = 0;
     for page in &pages {
@@ -58,6 +66,12 @@ pub fn run(args: &[String]) -> Result {
         let dom = render(&browser, page)?;
         if dom.contains("Syntax error in text") {
             problems.push(format!("{name}: mermaid reports a syntax error"));
+        }
+        let undrawn = undrawn_diagrams(&dom);
+        if undrawn > 0 {
+            problems.push(format!(
+                "{name}: {undrawn} diagrams were not drawn (did mermaid run?)"
+            ));
         }
         for width in diagram_widths(&dom) {
             diagrams += 1;
@@ -145,6 +159,14 @@ fn render(browser: &Path, page: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// How many of the page's mermaid blocks have no drawing: mdbook-mermaid
+/// turns each diagram into a `<pre class="mermaid">`, and mermaid draws an
+/// `<svg id="mermaid-...">` into it when its script runs.
+fn undrawn_diagrams(dom: &str) -> usize {
+    let blocks = dom.matches("<pre class=\"mermaid\"").count();
+    blocks.saturating_sub(diagram_widths(dom).len())
+}
+
 /// The natural widths of the mermaid diagrams in `dom`: the `max-width`
 /// mermaid writes into each diagram's `<svg>` tag.
 fn diagram_widths(dom: &str) -> Vec<f64> {
@@ -175,5 +197,14 @@ mod tests {
             <svg aria-roledescription="sequence" id="mermaid-1" width="100%" style="max-width: 884.5px;">
             <svg id="mermaid-2" style="max-width:250px" viewBox="0 0 250 90">"#;
         assert_eq!(diagram_widths(dom), [884.5, 250.0]);
+    }
+
+    #[test]
+    fn a_block_without_a_drawing_is_undrawn() {
+        let drawn = r#"<pre class="mermaid" data-processed="true"><svg id="mermaid-0" style="max-width: 300px;"></svg></pre>"#;
+        let source = r#"<pre class="mermaid">flowchart TB
+            A --> B</pre>"#;
+        assert_eq!(undrawn_diagrams(drawn), 0);
+        assert_eq!(undrawn_diagrams(&format!("{drawn}{source}")), 1);
     }
 }

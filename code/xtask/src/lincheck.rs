@@ -126,6 +126,19 @@ pub fn package_name(manifest: &Path) -> Result<String> {
 }
 
 /// `N` from `--histories N`: digits, with `_` or `,` allowed between them.
+/// `--name=value` as two arguments, `--name` and `value`, so that each
+/// option can be given either way.
+pub fn split_inline_values(args: &[String]) -> Vec<String> {
+    args.iter()
+        .flat_map(|arg| match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                vec![name.to_string(), value.to_string()]
+            }
+            _ => vec![arg.clone()],
+        })
+        .collect()
+}
+
 pub fn parse_count(option: &str, value: Option<&String>) -> Result<u64> {
     let value = value.ok_or_else(|| format!("`{option}` needs a number"))?;
     let digits: String = value.chars().filter(|&c| c != '_' && c != ',').collect();
@@ -137,6 +150,7 @@ pub fn parse_count(option: &str, value: Option<&String>) -> Result<u64> {
 pub fn run(args: &[String]) -> Result {
     let mut histories = DEFAULT_HISTORIES;
     let mut krate = "secvec".to_string();
+    let args = split_inline_values(args);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -183,8 +197,9 @@ pub fn run(args: &[String]) -> Result {
     cmd::run(&mut test).map_err(|e| {
         format!(
             "{e}\nthe linearizability check of `{krate}` failed: the histories printed above \
-             have no sequential explanation (or an operation panicked).\nrerun with: \
-             cargo xtask lincheck --crate {krate} --histories {histories}"
+             have no sequential explanation (or an operation panicked).\nrerun the same \
+             histories with: SECVEC_LINCHECK_SEED=<the seed printed above> cargo xtask \
+             lincheck --crate {krate} --histories {histories}"
         )
     })
 }

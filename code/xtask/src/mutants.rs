@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cmd::{cargo, describe, repo_root};
-use crate::lincheck::{package_name, parse_count, suite_target};
+use crate::lincheck::{package_name, parse_count, split_inline_values, suite_target};
 use crate::Result;
 
 pub const USAGE: &str = "mutants [--stress] [--histories N] [--list] [NAME...]";
@@ -327,6 +327,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
         histories: DEFAULT_HISTORIES,
         names: Vec::new(),
     };
+    let args = split_inline_values(args);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {

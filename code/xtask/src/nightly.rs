@@ -31,14 +31,24 @@ where
     command
 }
 
+/// Whether a line of `rustup toolchain list` names the undated nightly
+/// (`nightly`, or `nightly-<host>`, perhaps followed by ` (default)`), not
+/// a dated one such as `nightly-2025-01-01-<host>`, which is another
+/// toolchain to rustup.
+fn is_undated_nightly(line: &str) -> bool {
+    let name = line.split_whitespace().next().unwrap_or("");
+    name == TOOLCHAIN
+        || name
+            .strip_prefix(&format!("{TOOLCHAIN}-"))
+            .is_some_and(|host| !host.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Makes sure the nightly toolchain and `components` are installed, for
 /// `purpose` (shown to the user, e.g. "Miri"). Says what it installs before
 /// it does, since that downloads a few hundred megabytes.
 pub fn ensure(components: &[&str], purpose: &str) -> Result {
     let toolchains = rustup_output(&["toolchain", "list"])?;
-    let installed = toolchains
-        .lines()
-        .any(|line| line.starts_with(&format!("{TOOLCHAIN}-")) || line == TOOLCHAIN);
+    let installed = toolchains.lines().any(is_undated_nightly);
     let list = components.join(",");
     if !installed {
         println!(
@@ -140,6 +150,21 @@ fn rustup_output(args: &[&str]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_undated_nightly_counts() {
+        assert!(is_undated_nightly("nightly-x86_64-unknown-linux-gnu"));
+        assert!(is_undated_nightly(
+            "nightly-aarch64-unknown-linux-gnu (default)"
+        ));
+        assert!(is_undated_nightly("nightly"));
+        assert!(!is_undated_nightly(
+            "nightly-2025-01-01-x86_64-unknown-linux-gnu"
+        ));
+        assert!(!is_undated_nightly(
+            "stable-x86_64-unknown-linux-gnu (default)"
+        ));
+    }
 
     #[test]
     fn components_are_found_with_or_without_a_target() {

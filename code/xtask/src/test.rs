@@ -1,4 +1,5 @@
-//! `cargo xtask test [--only STEP[,STEP...]]`: every check CI runs, in order,
+//! `cargo xtask test [--only STEP[,STEP...]] [--skip STEP[,STEP...]]`: the
+//! checks of CI's main test job (the project's test command), in order,
 //! stopping at the first failure.
 
 use std::collections::BTreeMap;
@@ -9,8 +10,9 @@ use std::time::{Duration, Instant};
 use crate::cmd::{self, append_env, cargo, repo_root};
 use crate::{tools, Result};
 
-pub const USAGE: &str = "test [--only STEP[,STEP...]]";
-pub const ABOUT: &str = "Run the checks CI runs, stopping at the first failure. \
+pub const USAGE: &str = "test [--only STEP[,STEP...]] [--skip STEP[,STEP...]]";
+pub const ABOUT: &str = "Run the checks of CI's main test job, stopping at the first failure \
+     (--only: just these steps; --skip: all but these). \
      Steps: fmt, clippy, test, fallback, doc, loom, miri, book, book-test.";
 
 /// One check: its name (as given to `--only`) and what it runs.
@@ -81,9 +83,11 @@ fn test() -> Result {
 }
 
 /// secvec's unit tests with portable-atomic's lock-based 128-bit atomics
-/// (`--cfg portable_atomic_no_outline_atomics`). Its writes then take a lock
-/// even on a processor that has `cmpxchg16b`, and the crate's inline 16-byte
-/// load must stay off, or `loads_never_tear` reads a torn word. The cfg
+/// (`--cfg portable_atomic_no_outline_atomics`). On x86-64 its writes then
+/// take a lock even on a processor that has `cmpxchg16b`, and the crate's
+/// inline 16-byte load must stay off, or `loads_never_tear` reads a torn
+/// word. (On aarch64 its writes stay lock-free, and the step repeats the
+/// unit tests.) The cfg
 /// changes every crate's build, so the step has its own target folder.
 fn fallback() -> Result {
     let mut test = cargo(["test", "-p", "secvec", "--lib"]);
@@ -225,42 +229,54 @@ fn crate_name(file: &str) -> Option<&str> {
     stem.rsplit_once('-').map(|(name, _hash)| name)
 }
 
-/// The steps `--only` selects (all when absent), in their usual order.
+/// The steps `--only` selects (all when absent), minus those `--skip`
+/// names, in their usual order.
 fn select(args: &[String]) -> Result<Vec<&'static Step>> {
     let valid = || STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
-    let mut wanted: Vec<String> = Vec::new();
+    let (mut only, mut skip): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        let list = match arg.as_str() {
-            "--only" => args
-                .next()
-                .ok_or_else(|| format!("`--only` needs a step name; valid steps: {}", valid()))?,
-            other if other.starts_with("--only=") => &other["--only=".len()..],
+        let (option, inline) = match arg.split_once('=') {
+            Some((option, list)) => (option, Some(list)),
+            None => (arg.as_str(), None),
+        };
+        let into = match option {
+            "--only" => &mut only,
+            "--skip" => &mut skip,
             other => {
                 return Err(format!(
                     "unknown option `{other}` for `test`\nusage: cargo xtask {USAGE}"
                 ))
             }
         };
-        wanted.extend(list.split(',').map(|s| s.trim().to_string()));
+        let list = match inline {
+            Some(list) => list,
+            None => args
+                .next()
+                .ok_or_else(|| format!("`{option}` needs a step name; valid steps: {}", valid()))?,
+        };
+        into.extend(list.split(',').map(|s| s.trim().to_string()));
     }
-    for name in &wanted {
+    for name in only.iter().chain(&skip) {
         if !STEPS.iter().any(|s| s.name == name) {
             return Err(format!("unknown step `{name}`; valid steps: {}", valid()));
         }
     }
     Ok(STEPS
         .iter()
-        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| w == s.name))
+        .filter(|s| only.is_empty() || only.iter().any(|w| w == s.name))
+        .filter(|s| !skip.iter().any(|w| w == s.name))
         .collect())
 }
 
 fn seconds(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs < 60.0 {
-        format!("{secs:.1}s")
+    // In tenths first, so that 119.97 s is "2m 00.0s", not "1m 60.0s".
+    let tenths = (d.as_secs_f64() * 10.0).round() as u64;
+    if tenths < 600 {
+        format!("{}.{}s", tenths / 10, tenths % 10)
     } else {
-        format!("{}m {:04.1}s", (secs / 60.0).floor(), secs % 60.0)
+        let (minutes, tenths) = (tenths / 600, tenths % 600);
+        format!("{minutes}m {:02}.{}s", tenths / 10, tenths % 10)
     }
 }
 
@@ -328,5 +344,19 @@ mod tests {
         assert_eq!(select(&[]).unwrap().len(), STEPS.len());
         let err = select(&["--only=nope".to_string()]).err().unwrap();
         assert!(err.contains("valid steps: fmt, clippy"), "{err}");
+        let args = ["--skip".to_string(), "miri".to_string()];
+        let names: Vec<_> = select(&args).unwrap().iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), STEPS.len() - 1);
+        assert!(!names.contains(&"miri"));
+        let args = ["--only=test,miri".to_string(), "--skip=miri".to_string()];
+        let names: Vec<_> = select(&args).unwrap().iter().map(|s| s.name).collect();
+        assert_eq!(names, ["test"]);
+    }
+
+    #[test]
+    fn times_read_well() {
+        assert_eq!(seconds(Duration::from_millis(3_400)), "3.4s");
+        assert_eq!(seconds(Duration::from_millis(119_970)), "2m 00.0s");
+        assert_eq!(seconds(Duration::from_millis(66_700)), "1m 06.7s");
     }
 }

@@ -43,7 +43,7 @@ pub const ABOUT: &str = "Benchmark SecVec against Mutex<Vec>, RwLock<Vec>, \
      crossbeam's SegQueue and a Treiber stack) and stalls (progress while a worker is stopped). \
      --quick: one short pass of everything that checks the pipeline (about 3 minutes); \
      --passes N: N throughput passes instead; --filter: only the criterion benchmarks \
-     whose id (workload/implementation/threads) contains SUBSTR (and then no latency or \
+     whose id (workload/implementation/threads) contains SUBSTR (and then no memory, latency or \
      stalls unless --only names them); --only: just these parts, e.g. --only latency,stalls; \
      --out DIR: write the files to DIR instead (a trial run that leaves the book alone).";
 

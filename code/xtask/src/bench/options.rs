@@ -106,11 +106,14 @@ pub fn parse(args: &[String]) -> Result<Option<Options>> {
         return Err("`--filter` needs a non-empty value".into());
     }
     if !options.only {
-        // `--filter` reruns some criterion benchmarks: then the long
-        // histogram benchmarks stay out unless `--only` names them.
+        // `--filter` reruns some criterion benchmarks: then the parts that
+        // are not criterion's stay out unless `--only` names them.
         options.parts = Part::ALL
             .into_iter()
-            .filter(|p| options.filter.is_none() || !matches!(p, Part::Latency | Part::Stalls))
+            .filter(|p| {
+                options.filter.is_none()
+                    || !matches!(p, Part::Memory | Part::Latency | Part::Stalls)
+            })
             .collect();
     }
     Ok(Some(options))
@@ -198,9 +201,9 @@ mod tests {
     }
 
     #[test]
-    fn a_filter_leaves_out_the_histograms() {
+    fn a_filter_leaves_out_what_is_not_criterion() {
         let o = parse_line("--filter=get/ --passes 2").unwrap();
-        assert_eq!(o.parts, [Part::Throughput, Part::Hazard, Part::Memory]);
+        assert_eq!(o.parts, [Part::Throughput, Part::Hazard]);
         assert_eq!(o.passes, Some(2));
         let o = parse_line("--filter get/ --only throughput,latency").unwrap();
         assert_eq!(o.parts, [Part::Throughput, Part::Latency]);
