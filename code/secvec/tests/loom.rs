@@ -229,11 +229,21 @@ fn two_helpers_and_a_stalled_owner() {
         let v = Arc::new(SecVec::from(vec![1]));
         let poppers: Vec<_> = (0..2).map(|_| spawn_pop(&v)).collect();
         v.push(2);
-        let mut seen: Vec<u32> = poppers
+        let popped: Vec<Option<u32>> = poppers
             .into_iter()
-            .filter_map(|popper| popper.join().unwrap())
+            .map(|popper| popper.join().unwrap())
             .collect();
-        seen.extend(drain(&v));
+        let left = drain(&v);
+        // A pop finds the vector empty only between the pop of 1 and the
+        // push of 2: then the other pop took 1, and 2 is left.
+        if popped.contains(&None) {
+            assert!(
+                popped.contains(&Some(1)) && left == [2],
+                "popped {popped:?}, left {left:?}"
+            );
+        }
+        let mut seen: Vec<u32> = popped.into_iter().flatten().collect();
+        seen.extend(left);
         assert_eq!(sorted(seen), [1, 2]);
     });
 }
@@ -284,6 +294,9 @@ fn aba_idle_descriptor() {
         v.push(4);
         main_popped.push(v.pop());
         let stalled_popped = stalled.join().unwrap();
+        // The vector is never empty when a pop runs: two elements before the
+        // pushes, two pops before them at most.
+        assert!(stalled_popped.is_some() && main_popped.iter().all(Option::is_some));
 
         let mut seen: Vec<u32> = drain(&v);
         seen.extend(main_popped.into_iter().flatten());
@@ -349,6 +362,8 @@ fn floor_rise_during_pops() {
         // While the pops may still run, index 0 always holds an element.
         assert!(v.get(0).is_some());
         let popped = popper.join().unwrap();
+        // Three pops of four elements: none finds the vector empty.
+        assert!(popped.iter().all(Option::is_some), "popped {popped:?}");
 
         let len = v.len();
         for index in 0..5 {
@@ -380,6 +395,8 @@ fn sets_during_pops() {
         let popped = [v.pop(), v.pop()];
         let (first, second) = setter.join().unwrap();
         let left = drain(&v);
+        // Two pops of two elements, and sets never change the length.
+        assert!(popped.iter().all(Option::is_some), "popped {popped:?}");
 
         let mut went_in = vec![1, 2];
         went_in.extend(first.map(|_| 9));
@@ -415,6 +432,8 @@ fn pop_stalls_while_the_last_element_comes_back() {
         let replaced = v.set(1, 4);
         let stalled_popped = stalled.join().unwrap();
         let left = drain(&v);
+        // Two pops of two elements and a push: neither finds it empty.
+        assert!(stalled_popped.is_some() && main_popped.is_some());
 
         let mut went_in = vec![1, 2, 3];
         went_in.extend(replaced.map(|_| 4));
@@ -448,6 +467,11 @@ fn pop_stalls_across_a_push_and_two_pops() {
         v.push(5);
         let stalled_popped = stalled.join().unwrap();
         let left = drain(&v);
+        // Three pops, and at least one element for each whenever it runs.
+        assert!(
+            stalled_popped.is_some() && main_popped.iter().all(Option::is_some),
+            "main popped {main_popped:?}, stalled pop {stalled_popped:?}"
+        );
 
         let mut came_out = left.clone();
         came_out.extend(main_popped.into_iter().flatten());
