@@ -165,9 +165,10 @@ fn contended_workload() {
     println!("secvec:  {THREADS} threads pushed {pushed} and popped {popped}, {left} left");
     assert_eq!(pushed, popped + left);
 
-    // Every thread has exited: every block is finished and retired, and no
-    // hazard pointer guards one. What the domain still holds can all go
-    // now, and a second pass finds nothing.
+    // Every thread has exited, so no hazard pointer guards a block, and
+    // every block is retired but the one holding the write the descriptor
+    // still names (the last push stays pending until `v` is dropped). What
+    // the domain holds can all go now, and a second pass finds nothing.
     let waiting = Domain::global().eager_reclaim();
     println!("secvec:  blocks still waiting in the domain, now freed: {waiting}");
     assert_eq!(Domain::global().eager_reclaim(), 0);

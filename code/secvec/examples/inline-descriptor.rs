@@ -136,9 +136,17 @@ fn sizes_that_come_back() {
     });
 
     let pushed: u64 = results.iter().map(|(pushed, _)| pushed).sum();
+    // How many values each thread pushed: a value `t << 32 | c` was pushed
+    // exactly when `c` is below thread `t`'s count.
+    let counts: Vec<u64> = results.iter().map(|&(pushed, _)| pushed).collect();
     let mut seen = HashSet::new();
     let popped = results.into_iter().flat_map(|(_, popped)| popped);
     for value in popped.chain(v.iter()) {
+        let (t, c) = (value >> 32, value & 0xffff_ffff);
+        assert!(
+            counts.get(t as usize).is_some_and(|&n| c < n),
+            "{value:#x} was never pushed"
+        );
         assert!(seen.insert(value), "{value:#x} came out twice");
     }
     println!("\nstress:  {THREADS} threads, {OPS} random pushes and pops each");

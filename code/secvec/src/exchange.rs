@@ -267,6 +267,20 @@ mod tests {
         assert_eq!(exchanger.load().meeting, 2);
     }
 
+    /// Retries `attempt` until it gives a value, and panics after a number
+    /// of attempts no working exchanger needs, so that a broken one fails
+    /// the test instead of hanging it.
+    fn eventually<T>(what: &str, mut attempt: impl FnMut() -> Option<T>) -> T {
+        const ATTEMPTS: u64 = 100_000_000;
+        for _ in 0..ATTEMPTS {
+            if let Some(value) = attempt() {
+                return value;
+            }
+            std::hint::spin_loop();
+        }
+        panic!("{what}: no partner in {ATTEMPTS} attempts");
+    }
+
     /// A push that waits meets a pop on another thread, and a pop that waits
     /// meets a push: each value comes out once, where it was meant to.
     #[test]
@@ -275,25 +289,16 @@ mod tests {
         let rounds = if cfg!(miri) { 3 } else { 100 };
         for round in 0..rounds {
             std::thread::scope(|s| {
-                let popper = s.spawn(|| loop {
-                    if let Some(bits) = exchanger.take_offer() {
-                        break bits;
-                    }
-                    std::hint::spin_loop();
-                });
-                while !exchanger.offer(round) {}
+                let popper = s.spawn(|| eventually("take_offer", || exchanger.take_offer()));
+                eventually("offer", || exchanger.offer(round).then_some(()));
                 assert_eq!(popper.join().unwrap(), round);
 
                 let pusher = s.spawn(|| {
-                    while !exchanger.fill_request(round + 1000) {
-                        std::hint::spin_loop();
-                    }
+                    eventually("fill_request", || {
+                        exchanger.fill_request(round + 1000).then_some(())
+                    })
                 });
-                let bits = loop {
-                    if let Some(bits) = exchanger.request() {
-                        break bits;
-                    }
-                };
+                let bits = eventually("request", || exchanger.request());
                 pusher.join().unwrap();
                 assert_eq!(bits, round + 1000);
             });

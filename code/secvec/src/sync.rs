@@ -289,8 +289,19 @@ mod tests {
         let rounds: u64 = if cfg!(miri) { 100 } else { 100_000 };
         let word = AtomicU128::new(0);
         let twin = |n: u64| (u128::from(n) << 64) | u128::from(n);
+        // Raised when the writer ends, or fails: the reader then stops
+        // instead of waiting forever for a word that will not come.
+        let writer_gone = std::sync::atomic::AtomicBool::new(false);
+        struct Gone<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Gone<'_> {
+            fn drop(&mut self) {
+                // Relaxed: the flag only ends the reader's loop.
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
         std::thread::scope(|s| {
             s.spawn(|| {
+                let _gone = Gone(&writer_gone);
                 for n in 1..=rounds {
                     let swapped = word.compare_exchange(
                         twin(n - 1),
@@ -302,7 +313,8 @@ mod tests {
                 }
             });
             let mut last = 0;
-            while last < rounds {
+            // Relaxed: as for the store.
+            while last < rounds && !writer_gone.load(Ordering::Relaxed) {
                 let loaded = word.load(Ordering::Acquire);
                 let (high, low) = ((loaded >> 64) as u64, loaded as u64);
                 assert_eq!(high, low, "a torn load: {loaded:#x}");

@@ -252,8 +252,9 @@ fn two_helpers_and_a_stalled_owner() {
 #[test]
 fn bucket_allocation_race() {
     model(|| {
-        // Eight elements fill bucket 0, so both pushes below need bucket 1
-        // and may both try to allocate it.
+        // Eight elements fill bucket 0, so the other thread's `reserve(1)`
+        // and the main thread's push both need bucket 1 and may both try to
+        // allocate it.
         let v = Arc::new(SecVec::from((0..8).collect::<Vec<u32>>()));
         assert_eq!(v.capacity(), 8);
         let other = {

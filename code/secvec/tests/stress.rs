@@ -45,6 +45,19 @@ use std::thread;
 
 use secvec::SecVec;
 
+/// Raises a flag when dropped: when a thread's work ends, or when a failed
+/// assertion unwinds past it. Threads that wait for the flag then stop, and
+/// the test fails instead of hanging (`thread::scope` waits for every
+/// thread before it passes a panic on).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        // Release: a thread that sees the flag sees every write made before.
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// `base` multiplied by `SECVEC_STRESS_SCALE`, at least 1.
 fn scaled(base: u64) -> u64 {
     let scale: f64 = std::env::var("SECVEC_STRESS_SCALE")
@@ -153,8 +166,7 @@ fn reclaim_retired_blocks() {
 fn iterate_during(pushers: u64, poppers: u64, per_thread: u64) {
     let v = SecVec::new();
     let done = AtomicBool::new(false);
-    let pops_done = AtomicUsize::new(0);
-    let passes: Vec<Vec<u64>> = thread::scope(|s| {
+    let (passes, popped): (Vec<Vec<u64>>, Vec<u64>) = thread::scope(|s| {
         let iterator = s.spawn(|| {
             let mut passes = Vec::new();
             let mut count = 0_u64;
@@ -181,36 +193,49 @@ fn iterate_during(pushers: u64, poppers: u64, per_thread: u64) {
             assert!(count > 0);
             passes
         });
-        let mut handles = Vec::new();
-        for t in 0..pushers {
-            let v = &v;
-            handles.push(s.spawn(move || {
-                for c in 1..=per_thread {
-                    v.push(encode(t, c));
-                }
-            }));
-        }
-        for _ in 0..poppers {
-            let (v, pops_done) = (&v, &pops_done);
-            handles.push(s.spawn(move || {
-                for _ in 0..per_thread / 2 {
-                    if v.pop().is_some() {
-                        pops_done.fetch_add(1, Ordering::Relaxed);
+        let stop = StopOnDrop(&done);
+        let pushes: Vec<_> = (0..pushers)
+            .map(|t| {
+                let v = &v;
+                s.spawn(move || {
+                    for c in 1..=per_thread {
+                        v.push(encode(t, c));
                     }
-                }
-            }));
+                })
+            })
+            .collect();
+        let pops: Vec<_> = (0..poppers)
+            .map(|_| {
+                let v = &v;
+                s.spawn(move || {
+                    (0..per_thread / 2)
+                        .filter_map(|_| v.pop())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for push in pushes {
+            push.join().unwrap();
         }
-        for handle in handles {
-            handle.join().unwrap();
-        }
-        done.store(true, Ordering::Release);
-        iterator.join().unwrap()
+        let popped = pops.into_iter().flat_map(|p| p.join().unwrap()).collect();
+        drop(stop);
+        (iterator.join().unwrap(), popped)
     });
 
     let last: Vec<u64> = v.iter().collect();
-    let pops = pops_done.load(Ordering::Relaxed) as u64;
-    assert_eq!(last.len() as u64, pushers * per_thread - pops);
     check_per_thread_order(&last, pushers);
+    // Nothing lost, duplicated or invented: every pushed value is either
+    // popped once or still there once.
+    let mut everything: Vec<u64> = popped.iter().chain(&last).copied().collect();
+    everything.sort_unstable();
+    let mut pushed: Vec<u64> = (0..pushers)
+        .flat_map(|t| (1..=per_thread).map(move |c| encode(t, c)))
+        .collect();
+    pushed.sort_unstable();
+    assert!(
+        everything == pushed,
+        "the popped and the remaining values are not the pushed ones"
+    );
     for pass in &passes {
         assert_eq!(pass[..], last[..pass.len()], "a pass was not a prefix");
     }
@@ -313,10 +338,12 @@ fn gets_while_the_length_rises_and_falls() {
     let schedule = Schedule::new(scaled(1000));
     let v = SecVec::new();
     let finished = AtomicUsize::new(0);
-    let checked = AtomicUsize::new(0);
+    // Raised when the writer ends, or fails: without it, a failed writer
+    // would leave the readers waiting for the end of the schedule forever.
+    let writer_gone = AtomicBool::new(false);
     thread::scope(|s| {
         for r in 0..2 {
-            let (v, schedule, finished, checked) = (&v, &schedule, &finished, &checked);
+            let (v, schedule, finished, writer_gone) = (&v, &schedule, &finished, &writer_gone);
             s.spawn(move || {
                 let mut rng = XorShift::new(500 + r);
                 let end = schedule.pushes.len() - 1;
@@ -329,13 +356,15 @@ fn gets_while_the_length_rises_and_falls() {
                         schedule.allows(index, result, first as u64, last as u64),
                         "get({index}) = {result:?} between operations {first} and {last}"
                     );
-                    checked.fetch_add(1, Ordering::Relaxed);
-                    if first == end {
+                    // Relaxed: the flag only ends the loop; `finished`
+                    // carries the ordering the check needs.
+                    if first == end || writer_gone.load(Ordering::Relaxed) {
                         break;
                     }
                 }
             });
         }
+        let _gone = StopOnDrop(&writer_gone);
         for k in 1..schedule.pushes.len() {
             if schedule.pushes[k] {
                 v.push(k as u64);
@@ -346,7 +375,6 @@ fn gets_while_the_length_rises_and_falls() {
         }
     });
     assert_eq!(v.len() as u64, *schedule.len.last().unwrap());
-    assert!(checked.load(Ordering::Relaxed) >= 2);
     drop(v);
     reclaim_retired_blocks();
 }
@@ -413,9 +441,16 @@ fn dropped_by_the_last_thread() {
         let finishers = AtomicUsize::new(0);
         let pushed = AtomicUsize::new(0);
         let popped = AtomicUsize::new(0);
+        // Each worker holds a reference of its own; the last one takes the
+        // main thread's, so that the main thread never holds the last.
+        let mut main_reference = Some(v);
         thread::scope(|s| {
             for t in 0..threads {
-                let v = Arc::clone(&v);
+                let v = if t + 1 == threads {
+                    main_reference.take().expect("given once")
+                } else {
+                    Arc::clone(main_reference.as_ref().expect("still held"))
+                };
                 let (finishers, pushed, popped) = (&finishers, &pushed, &popped);
                 s.spawn(move || {
                     // Push this thread's values, popping after every third.
@@ -441,8 +476,6 @@ fn dropped_by_the_last_thread() {
                     }
                 });
             }
-            // The main thread lets go first.
-            drop(v);
         });
         assert!(weak.upgrade().is_none(), "round {round}: still alive");
         assert_eq!(finishers.load(Ordering::Relaxed), 1);

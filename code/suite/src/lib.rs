@@ -1,7 +1,8 @@
 //! The shared test suite: what every stage of the book's vector, and the
 //! finished `secvec`, must pass.
 //!
-//! Each crate runs it from one line in its `tests/suite.rs`:
+//! Each stage runs it from one line in its `tests/suite.rs`, and `secvec`
+//! from `code/suite/tests/secvec.rs`, twice (once with elimination on):
 //!
 //! ```text
 //! suite::shared_tests!(stage1);
