@@ -125,7 +125,6 @@ pub fn package_name(manifest: &Path) -> Result<String> {
     Err(format!("{} has no [package] name", manifest.display()))
 }
 
-/// `N` from `--histories N`: digits, with `_` or `,` allowed between them.
 /// `--name=value` as two arguments, `--name` and `value`, so that each
 /// option can be given either way.
 pub fn split_inline_values(args: &[String]) -> Vec<String> {
@@ -139,6 +138,7 @@ pub fn split_inline_values(args: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `N` from `--histories N`: digits, with `_` or `,` allowed between them.
 pub fn parse_count(option: &str, value: Option<&String>) -> Result<u64> {
     let value = value.ok_or_else(|| format!("`{option}` needs a number"))?;
     let digits: String = value.chars().filter(|&c| c != '_' && c != ',').collect();
@@ -198,8 +198,8 @@ pub fn run(args: &[String]) -> Result {
         format!(
             "{e}\nthe linearizability check of `{krate}` failed: the histories printed above \
              have no sequential explanation (or an operation panicked).\nrerun the same \
-             histories with: SECVEC_LINCHECK_SEED=<the seed printed above> cargo xtask \
-             lincheck --crate {krate} --histories {histories}"
+             plans (the interleavings will differ) with: SECVEC_LINCHECK_SEED=<the seed \
+             printed above> cargo xtask lincheck --crate {krate} --histories {histories}"
         )
     })
 }

@@ -1,6 +1,6 @@
 //! `cargo xtask test [--only STEP[,STEP...]] [--skip STEP[,STEP...]]`: the
-//! checks of CI's main test job (the project's test command), in order,
-//! stopping at the first failure.
+//! checks of CI's main test job and Miri with two seeds (the project's test
+//! command), in order, stopping at the first failure.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,7 +11,8 @@ use crate::cmd::{self, append_env, cargo, repo_root};
 use crate::{tools, Result};
 
 pub const USAGE: &str = "test [--only STEP[,STEP...]] [--skip STEP[,STEP...]]";
-pub const ABOUT: &str = "Run the checks of CI's main test job, stopping at the first failure \
+pub const ABOUT: &str = "Run the checks of CI's main test job and Miri with two seeds, \
+     stopping at the first failure \
      (--only: just these steps; --skip: all but these). \
      Steps: fmt, clippy, test, fallback, doc, loom, miri, book, book-test.";
 
