@@ -131,6 +131,20 @@ const MUTANTS: &[Mutant] = &[
         ),
     },
     Mutant {
+        name: "pop-gives-up-when-the-descriptor-moves",
+        krate: "secvec",
+        file: VEC,
+        edits: &[Edit {
+            find: "if self.descriptor.load() == base.current &&",
+            replace: "if self.descriptor.load() != base.current {\n            \
+                      return ControlFlow::Break(None);\n        }\n        if",
+        }],
+        bug: "a pop whose second look finds the descriptor changed returns None instead of \
+              starting over: it reports an empty vector while elements are there (the loom \
+              models that pop from a vector that cannot be empty catch it too)",
+        elusive: None,
+    },
+    Mutant {
         name: "set-without-recheck",
         krate: "secvec",
         file: VEC,
