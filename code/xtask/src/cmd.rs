@@ -77,6 +77,19 @@ fn quote(word: &str) -> String {
 
 /// Runs `command` with inherited stdin/stdout/stderr after echoing it, and
 /// turns a failure to start or a non-zero exit into an error message.
+/// `--name=value` as two arguments, `--name` and `value`, so that each
+/// option can be given either way.
+pub fn split_inline_values(args: &[String]) -> Vec<String> {
+    args.iter()
+        .flat_map(|arg| match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                vec![name.to_string(), value.to_string()]
+            }
+            _ => vec![arg.clone()],
+        })
+        .collect()
+}
+
 pub fn run(command: &mut Command) -> Result {
     let line = describe(command);
     println!("$ {line}");
@@ -87,5 +100,28 @@ pub fn run(command: &mut Command) -> Result {
         Ok(())
     } else {
         Err(format!("`{line}` failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_options_split_at_their_first_equals_sign() {
+        let args: Vec<String> = ["--histories=1_000", "--crate=a=b", "name=x", "--stress"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            split_inline_values(&args),
+            [
+                "--histories",
+                "1_000",
+                "--crate",
+                "a=b",
+                "name=x",
+                "--stress"
+            ]
+        );
     }
 }

@@ -125,19 +125,6 @@ pub fn package_name(manifest: &Path) -> Result<String> {
     Err(format!("{} has no [package] name", manifest.display()))
 }
 
-/// `--name=value` as two arguments, `--name` and `value`, so that each
-/// option can be given either way.
-pub fn split_inline_values(args: &[String]) -> Vec<String> {
-    args.iter()
-        .flat_map(|arg| match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                vec![name.to_string(), value.to_string()]
-            }
-            _ => vec![arg.clone()],
-        })
-        .collect()
-}
-
 /// `N` from `--histories N`: digits, with `_` or `,` allowed between them.
 pub fn parse_count(option: &str, value: Option<&String>) -> Result<u64> {
     let value = value.ok_or_else(|| format!("`{option}` needs a number"))?;
@@ -150,7 +137,7 @@ pub fn parse_count(option: &str, value: Option<&String>) -> Result<u64> {
 pub fn run(args: &[String]) -> Result {
     let mut histories = DEFAULT_HISTORIES;
     let mut krate = "secvec".to_string();
-    let args = split_inline_values(args);
+    let args = crate::cmd::split_inline_values(args);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {

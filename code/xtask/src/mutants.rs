@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::cmd::split_inline_values;
 use crate::cmd::{cargo, describe, repo_root};
-use crate::lincheck::{package_name, parse_count, split_inline_values, suite_target};
+use crate::lincheck::{package_name, parse_count, suite_target};
 use crate::Result;
 
 pub const USAGE: &str = "mutants [--stress] [--histories N] [--list] [NAME...]";

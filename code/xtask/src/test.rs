@@ -235,13 +235,10 @@ fn crate_name(file: &str) -> Option<&str> {
 fn select(args: &[String]) -> Result<Vec<&'static Step>> {
     let valid = || STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
     let (mut only, mut skip): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let args = cmd::split_inline_values(args);
     let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (option, inline) = match arg.split_once('=') {
-            Some((option, list)) => (option, Some(list)),
-            None => (arg.as_str(), None),
-        };
-        let into = match option {
+    while let Some(option) = args.next() {
+        let into = match option.as_str() {
             "--only" => &mut only,
             "--skip" => &mut skip,
             other => {
@@ -250,12 +247,9 @@ fn select(args: &[String]) -> Result<Vec<&'static Step>> {
                 ))
             }
         };
-        let list = match inline {
-            Some(list) => list,
-            None => args
-                .next()
-                .ok_or_else(|| format!("`{option}` needs a step name; valid steps: {}", valid()))?,
-        };
+        let list = args
+            .next()
+            .ok_or_else(|| format!("`{option}` needs a step name; valid steps: {}", valid()))?;
         into.extend(list.split(',').map(|s| s.trim().to_string()));
     }
     for name in only.iter().chain(&skip) {
