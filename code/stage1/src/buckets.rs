@@ -65,11 +65,16 @@ pub(crate) struct Buckets {
 // ANCHOR_END: buckets
 
 impl Buckets {
+    // ANCHOR: buckets_new
+    /// A table of null pointers. `[AtomicPtr::new(ptr::null_mut()); 60]`
+    /// does not compile, because a repeated value must be `Copy` (or a
+    /// constant) and `AtomicPtr` is not; `from_fn` builds each entry in turn.
     pub(crate) fn new() -> Self {
         Buckets {
             pointers: Box::new(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
         }
     }
+    // ANCHOR_END: buckets_new
 
     // ANCHOR: slot
     /// The slot for `index`, if its bucket has been allocated.

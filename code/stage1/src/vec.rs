@@ -33,6 +33,7 @@ unsafe impl<T: Element + Send + Sync> Sync for SecVec<T> {}
 // ANCHOR_END: secvec
 
 impl<T: Element> SecVec<T> {
+    // ANCHOR: new
     /// An empty vector. It allocates the bucket table and a first
     /// descriptor, but no slots.
     pub fn new() -> Self {
@@ -47,6 +48,7 @@ impl<T: Element> SecVec<T> {
             _marker: PhantomData,
         }
     }
+    // ANCHOR_END: new
 
     // ANCHOR: current
     /// The current descriptor.
@@ -220,12 +222,14 @@ impl<T: Element> SecVec<T> {
     }
     // ANCHOR_END: reserve
 
+    // ANCHOR: slot_below_size
     /// The slot of an index below the size of a descriptor.
     fn slot_below_size(&self, index: usize) -> &AtomicU64 {
         self.buckets
             .slot(index)
             .expect("every index below the size has its bucket")
     }
+    // ANCHOR_END: slot_below_size
 }
 
 impl<T: Element> Default for SecVec<T> {
