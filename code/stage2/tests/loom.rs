@@ -9,6 +9,7 @@
 //! steps, up to a bound, and stops at the first interleaving whose
 //! assertion fails. On this stage one does: the model is *expected* to fail,
 //! and the test at the bottom checks that it does.
+// ANCHOR: header
 #![cfg(loom)]
 
 use std::process::Command;
@@ -26,6 +27,7 @@ fn drain(v: &SecVec<u32>) -> Vec<u32> {
     items.reverse();
     items
 }
+// ANCHOR_END: header
 
 // ANCHOR: stale_helper
 /// A pop on another thread may stop inside `complete_write` for the push of
