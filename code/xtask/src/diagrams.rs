@@ -67,13 +67,14 @@ pub fn run(args: &[String]) -> Result {
         if dom.contains("Syntax error in text") {
             problems.push(format!("{name}: mermaid reports a syntax error"));
         }
-        let undrawn = undrawn_diagrams(&dom);
+        let widths = diagram_widths(&dom);
+        let undrawn = mermaid_blocks(&dom).saturating_sub(widths.len());
         if undrawn > 0 {
             problems.push(format!(
                 "{name}: {undrawn} diagrams were not drawn (did mermaid run?)"
             ));
         }
-        for width in diagram_widths(&dom) {
+        for width in widths {
             diagrams += 1;
             let scale = (COLUMN / width).min(1.0);
             println!(
@@ -159,12 +160,12 @@ fn render(browser: &Path, page: &Path) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// How many of the page's mermaid blocks have no drawing: mdbook-mermaid
-/// turns each diagram into a `<pre class="mermaid">`, and mermaid draws an
-/// `<svg id="mermaid-...">` into it when its script runs.
-fn undrawn_diagrams(dom: &str) -> usize {
-    let blocks = dom.matches("<pre class=\"mermaid\"").count();
-    blocks.saturating_sub(diagram_widths(dom).len())
+/// How many mermaid blocks the page has, drawn or not: mdbook-mermaid turns
+/// each diagram into a `<pre class="mermaid">`, and mermaid draws an
+/// `<svg id="mermaid-...">` into it when its script runs, so a page with
+/// more blocks than drawings has a diagram that was not drawn.
+fn mermaid_blocks(dom: &str) -> usize {
+    dom.matches("<pre class=\"mermaid\"").count()
 }
 
 /// The natural widths of the mermaid diagrams in `dom`: the `max-width`
@@ -204,7 +205,8 @@ mod tests {
         let drawn = r#"<pre class="mermaid" data-processed="true"><svg id="mermaid-0" style="max-width: 300px;"></svg></pre>"#;
         let source = r#"<pre class="mermaid">flowchart TB
             A --> B</pre>"#;
-        assert_eq!(undrawn_diagrams(drawn), 0);
-        assert_eq!(undrawn_diagrams(&format!("{drawn}{source}")), 1);
+        let both = format!("{drawn}{source}");
+        assert_eq!((mermaid_blocks(drawn), diagram_widths(drawn).len()), (1, 1));
+        assert_eq!((mermaid_blocks(&both), diagram_widths(&both).len()), (2, 1));
     }
 }
